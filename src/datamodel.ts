@@ -1,0 +1,753 @@
+/**
+ * What the cache needs to know about the schema: record identities, unique selectors, relations
+ * and the referential actions a write can set off.
+ *
+ * The client's runtime data model is the backbone (models, fields, relation names) but it has no
+ * primary keys, unique fields, foreign keys, list markers or referential actions. Those come from
+ * a small parser of the schema text the client carries. Whatever cannot be read from the text is
+ * assumed to be the worst case: a model without schema text is `precise: false` (its records
+ * cannot be named, so writes to it invalidate the whole model) and a relation touching it is
+ * assumed to cascade both ways on delete and update.
+ */
+import { createHash } from 'node:crypto'
+
+/** The runtime data model as the client holds it (`client._runtimeDataModel`). */
+export interface RuntimeDataModel {
+  readonly models: Readonly<Record<string, RuntimeModel>>
+}
+
+export interface RuntimeModel {
+  readonly fields: readonly RuntimeField[]
+  readonly dbName?: string | null
+}
+
+export interface RuntimeField {
+  readonly name: string
+  /** `'scalar'`, `'enum'`, `'object'` (relation or composite type) or `'unsupported'`. */
+  readonly kind: string
+  readonly type: string
+  readonly relationName?: string | null
+}
+
+export type ReferentialAction = 'Cascade' | 'Restrict' | 'NoAction' | 'SetNull' | 'SetDefault'
+
+/** A named way to select one record in a `where` (`id`, `email`, `orgId_userId`). */
+export interface UniqueSelector {
+  /** The key of the where-unique input: the field name, or `a_b`, or the `name:` given. */
+  readonly name: string
+  readonly fields: readonly string[]
+  /** Whether these fields are the primary key. */
+  readonly primary: boolean
+}
+
+export interface RelationInfo {
+  /** The model the relation field is declared on. */
+  readonly model: string
+  readonly field: string
+  /** The model the field points at. */
+  readonly target: string
+  /** The field on `target` that is the other side, when there is one. */
+  readonly inverse: string | undefined
+  /** `false` when unknown (`precise: false`). */
+  readonly isList: boolean
+  /**
+   * The foreign-key fields, on the model that holds them: this model when `holdsForeignKey`,
+   * otherwise `target`. Empty for implicit many-to-many relations and when not `precise`.
+   */
+  readonly fields: readonly string[]
+  /** The fields `fields` reference, on the other model. */
+  readonly references: readonly string[]
+  /** The relation's actions (declared on the side holding the foreign key), or Prisma's defaults. */
+  readonly onDelete: ReferentialAction
+  readonly onUpdate: ReferentialAction
+  readonly holdsForeignKey: boolean
+  /** Both sides lists, no `fields`: a hidden join table links them. */
+  readonly implicitManyToMany: boolean
+  /** `false` when the schema text did not describe both sides: then actions are assumed `Cascade`. */
+  readonly precise: boolean
+}
+
+export interface ModelInfo {
+  readonly name: string
+  /** A database view (`view X {}`): Prisma does not write it, but any write can change it. */
+  readonly isView: boolean
+  /** Whether the schema text described this model (identity, uniques and relations known). */
+  readonly precise: boolean
+  /** Scalar and enum field name → type name (`Int`, `String`, `DateTime`, an enum's name, …). */
+  readonly scalars: ReadonlyMap<string, string>
+  readonly relations: ReadonlyMap<string, RelationInfo>
+  /**
+   * The fields that identify a record: the `@id`/`@@id` fields, else the first unique selector
+   * whose fields are all required; `undefined` when none is known.
+   */
+  readonly primaryKey: readonly string[] | undefined
+  /** The where-unique selector of `primaryKey` (`id`, `orgId_userId`, or its `name:`). */
+  readonly primarySelector: UniqueSelector | undefined
+  readonly uniqueSelectors: readonly UniqueSelector[]
+}
+
+/** Models that referential actions change when a record is deleted or updated. */
+export interface ReferentialEffects {
+  /** Models whose records a `Cascade`, `SetNull` or `SetDefault` can delete or change (transitively). */
+  readonly changed: readonly string[]
+  /** Models whose relation lists change without their records changing (implicit many-to-many join rows). */
+  readonly relationViews: readonly string[]
+}
+
+export interface DataModel {
+  /** First 12 hex characters of the sha256 of the schema text (or of the runtime data model). */
+  readonly fingerprint: string
+  /** Every model and view name. */
+  readonly models: readonly string[]
+  /** The names of database views. */
+  readonly views: readonly string[]
+  model(name: string): ModelInfo | undefined
+  primaryKey(model: string): readonly string[] | undefined
+  uniqueSelectors(model: string): readonly UniqueSelector[]
+  relation(model: string, field: string): RelationInfo | undefined
+  /**
+   * What a `delete` or `update` of one record of `model` changes through referential actions.
+   * For updates, only relations referencing one of `changedFields` act; `undefined` means any field.
+   */
+  referentialEffects(model: string, kind: 'delete' | 'update', changedFields?: readonly string[]): ReferentialEffects
+}
+
+/** Combines the runtime data model with what the schema text says (see the module comment). */
+export function buildDataModel(runtimeDataModel: RuntimeDataModel, schemaText?: string): DataModel {
+  return new SchemaDataModel(runtimeDataModel, schemaText)
+}
+
+/**
+ * The data model of a Prisma 7 client (base or extended): the runtime data model from
+ * `_runtimeDataModel` (or `_engineConfig.runtimeDataModel`) and the schema text from
+ * `_engineConfig.inlineSchema`. Without schema text every model is `precise: false`.
+ * @throws TypeError when `client` carries no runtime data model.
+ */
+export function clientDataModel(client: unknown): DataModel {
+  const candidates = [client, (client as { _originalClient?: unknown } | null)?._originalClient]
+  let runtime: RuntimeDataModel | undefined
+  let schema: string | undefined
+  for (const c of candidates) {
+    if (typeof c !== 'object' || c === null) continue
+    const any = c as {
+      _runtimeDataModel?: unknown
+      _engineConfig?: { runtimeDataModel?: unknown; inlineSchema?: unknown }
+    }
+    const config = any._engineConfig
+    runtime ??= asRuntime(any._runtimeDataModel) ?? asRuntime(config?.runtimeDataModel)
+    if (schema === undefined && typeof config?.inlineSchema === 'string') schema = config.inlineSchema
+  }
+  if (!runtime) throw new TypeError('tieredCache: the Prisma client has no runtime data model (_runtimeDataModel)')
+  return buildDataModel(runtime, schema)
+}
+
+function asRuntime(value: unknown): RuntimeDataModel | undefined {
+  if (typeof value !== 'object' || value === null) return undefined
+  const models = (value as { models?: unknown }).models
+  return typeof models === 'object' && models !== null ? (value as RuntimeDataModel) : undefined
+}
+
+const NO_EFFECTS: ReferentialEffects = { changed: [], relationViews: [] }
+
+/** A relation seen from the model it points at: who holds a foreign key to it. */
+interface Incoming {
+  readonly from: string
+  /** The foreign-key fields on `from`; `undefined` when unknown. */
+  readonly fields: readonly string[] | undefined
+  /** The referenced fields on the target; `undefined` when unknown (any change acts). */
+  readonly references: readonly string[] | undefined
+  readonly onDelete: ReferentialAction
+  readonly onUpdate: ReferentialAction
+}
+
+class SchemaDataModel implements DataModel {
+  readonly fingerprint: string
+  readonly models: readonly string[]
+  readonly views: readonly string[]
+  readonly #models = new Map<string, ModelInfo>()
+  readonly #incoming = new Map<string, Incoming[]>()
+  /** Model → models on the other side of an implicit many-to-many relation (join rows). */
+  readonly #joined = new Map<string, Set<string>>()
+  readonly #effects = new Map<string, ReferentialEffects>()
+
+  constructor(runtime: RuntimeDataModel, schemaText: string | undefined) {
+    this.fingerprint = createHash('sha256')
+      .update(schemaText ?? JSON.stringify(runtime))
+      .digest('hex')
+      .slice(0, 12)
+    const blocks = schemaText === undefined ? new Map<string, ParsedBlock>() : parseSchema(schemaText)
+    const names = Object.keys(runtime.models)
+    const modelNames = new Set(names)
+
+    const precise = new Map<string, ParsedBlock>()
+    for (const name of names) {
+      const block = blocks.get(name)
+      if (block && describes(block, runtime.models[name] as RuntimeModel, modelNames)) precise.set(name, block)
+    }
+
+    for (const name of names) {
+      const runtimeModel = runtime.models[name] as RuntimeModel
+      const block = precise.get(name)
+      const scalars = new Map<string, string>()
+      const relations = new Map<string, RelationInfo>()
+      for (const field of runtimeModel.fields) {
+        if (field.kind === 'object' && modelNames.has(field.type)) {
+          relations.set(field.name, relationOf(name, field, runtime, precise))
+        } else if (field.kind !== 'object') {
+          scalars.set(field.name, field.type)
+        }
+      }
+      const uniqueSelectors = block ? block.selectors : []
+      const identity = block ? identityOf(block) : undefined
+      this.#models.set(name, {
+        name,
+        isView: blocks.get(name)?.kind === 'view',
+        precise: block !== undefined,
+        scalars,
+        relations,
+        primaryKey: identity?.fields,
+        primarySelector: identity,
+        uniqueSelectors,
+      })
+    }
+    this.models = names
+    this.views = names.filter((n) => this.#models.get(n)?.isView)
+
+    for (const info of this.#models.values()) {
+      for (const rel of info.relations.values()) this.#index(rel)
+    }
+  }
+
+  #index(rel: RelationInfo): void {
+    const add = (to: string, incoming: Incoming) => {
+      let list = this.#incoming.get(to)
+      if (!list) this.#incoming.set(to, (list = []))
+      list.push(incoming)
+    }
+    if (!rel.precise) {
+      // Unknown: assume each side holds a key to the other that cascades on delete and update.
+      const unknown = { fields: undefined, references: undefined, onDelete: 'Cascade', onUpdate: 'Cascade' } as const
+      add(rel.target, { from: rel.model, ...unknown })
+      add(rel.model, { from: rel.target, ...unknown })
+      return
+    }
+    if (rel.implicitManyToMany) {
+      let set = this.#joined.get(rel.model)
+      if (!set) this.#joined.set(rel.model, (set = new Set()))
+      set.add(rel.target)
+      return
+    }
+    if (rel.holdsForeignKey) {
+      add(rel.target, {
+        from: rel.model,
+        fields: rel.fields,
+        references: rel.references,
+        onDelete: rel.onDelete,
+        onUpdate: rel.onUpdate,
+      })
+    }
+  }
+
+  model(name: string): ModelInfo | undefined {
+    return this.#models.get(name)
+  }
+
+  primaryKey(model: string): readonly string[] | undefined {
+    return this.#models.get(model)?.primaryKey
+  }
+
+  uniqueSelectors(model: string): readonly UniqueSelector[] {
+    return this.#models.get(model)?.uniqueSelectors ?? []
+  }
+
+  relation(model: string, field: string): RelationInfo | undefined {
+    return this.#models.get(model)?.relations.get(field)
+  }
+
+  referentialEffects(model: string, kind: 'delete' | 'update', changedFields?: readonly string[]): ReferentialEffects {
+    const key = `${model}\u0000${kind}\u0000${changedFields ? [...changedFields].sort().join(',') : '*'}`
+    let effects = this.#effects.get(key)
+    if (!effects) {
+      effects = this.#computeEffects(model, kind, changedFields)
+      if (this.#effects.size < 10_000) this.#effects.set(key, effects)
+    }
+    return effects
+  }
+
+  #computeEffects(model: string, kind: 'delete' | 'update', changedFields?: readonly string[]): ReferentialEffects {
+    const changed = new Set<string>()
+    const views = new Set<string>()
+    const seen = new Set<string>()
+    const visit = (target: string, action: 'delete' | 'update', fields: readonly string[] | undefined) => {
+      const key = `${target}\u0000${action}\u0000${fields ? [...fields].sort().join(',') : '*'}`
+      if (seen.has(key)) return
+      seen.add(key)
+      for (const inc of this.#incoming.get(target) ?? []) {
+        if (action === 'update' && fields && inc.references && !inc.references.some((f) => fields.includes(f))) continue
+        const act = action === 'delete' ? inc.onDelete : inc.onUpdate
+        if (act === 'Cascade') {
+          changed.add(inc.from)
+          visit(inc.from, action, inc.fields)
+        } else if (act === 'SetNull' || act === 'SetDefault') {
+          changed.add(inc.from)
+          visit(inc.from, 'update', inc.fields)
+        }
+      }
+      const joined = this.#joined.get(target)
+      if (joined && (action === 'delete' || touchesKey(this.#models.get(target)?.primaryKey, fields))) {
+        for (const other of joined) views.add(other)
+      }
+    }
+    visit(model, kind, changedFields)
+    if (changed.size === 0 && views.size === 0) return NO_EFFECTS
+    return { changed: [...changed], relationViews: [...views] }
+  }
+}
+
+/** Implicit many-to-many join rows reference the primary key; they change when it does. */
+function touchesKey(primaryKey: readonly string[] | undefined, fields: readonly string[] | undefined): boolean {
+  return !primaryKey || !fields || primaryKey.some((f) => fields.includes(f))
+}
+
+/** A block describes a runtime model when it declares each of its fields, relations with the right type. */
+function describes(block: ParsedBlock, model: RuntimeModel, modelNames: ReadonlySet<string>): boolean {
+  if (block.failed) return false
+  for (const field of model.fields) {
+    const parsed = block.fields.get(field.name)
+    if (!parsed) return false
+    if (field.kind === 'object' && modelNames.has(field.type) && parsed.type !== field.type) return false
+  }
+  return true
+}
+
+function identityOf(block: ParsedBlock): UniqueSelector | undefined {
+  return (
+    block.selectors.find((s) => s.primary) ??
+    block.selectors.find((s) => s.fields.every((f) => block.fields.get(f)?.optional === false))
+  )
+}
+
+function relationOf(
+  model: string,
+  field: RuntimeField,
+  runtime: RuntimeDataModel,
+  precise: ReadonlyMap<string, ParsedBlock>,
+): RelationInfo {
+  const target = field.type
+  const inverseField = runtime.models[target]?.fields.find(
+    (f) =>
+      f.kind === 'object' &&
+      f.type === model &&
+      f.relationName === field.relationName &&
+      (target !== model || f.name !== field.name),
+  )
+  const inverse = inverseField?.name
+  const imprecise: RelationInfo = {
+    model,
+    field: field.name,
+    target,
+    inverse,
+    isList: false,
+    fields: [],
+    references: [],
+    onDelete: 'Cascade',
+    onUpdate: 'Cascade',
+    holdsForeignKey: false,
+    implicitManyToMany: false,
+    precise: false,
+  }
+  const own = precise.get(model)?.fields.get(field.name)
+  const targetBlock = precise.get(target)
+  if (!own || !targetBlock) return imprecise
+  const other = inverse === undefined ? undefined : targetBlock.fields.get(inverse)
+  if (inverse !== undefined && !other) return imprecise
+  const ownKeys = own.relation?.fields ?? []
+  const otherKeys = other?.relation?.fields ?? []
+  const base = { model, field: field.name, target, inverse, isList: own.isList, precise: true }
+
+  if (ownKeys.length > 0 && otherKeys.length === 0) {
+    return {
+      ...base,
+      ...actionsOf(own, precise.get(model) as ParsedBlock),
+      fields: ownKeys,
+      references: own.relation?.references ?? [],
+      holdsForeignKey: true,
+      implicitManyToMany: false,
+    }
+  }
+  if (ownKeys.length === 0 && other && otherKeys.length > 0) {
+    return {
+      ...base,
+      ...actionsOf(other, targetBlock),
+      fields: otherKeys,
+      references: other.relation?.references ?? [],
+      holdsForeignKey: false,
+      implicitManyToMany: false,
+    }
+  }
+  if (ownKeys.length === 0 && otherKeys.length === 0 && own.isList && other?.isList) {
+    return {
+      ...base,
+      fields: [],
+      references: [],
+      onDelete: 'Cascade',
+      onUpdate: 'Cascade',
+      holdsForeignKey: false,
+      implicitManyToMany: true,
+    }
+  }
+  return imprecise
+}
+
+/** The declared actions of the side holding the key, or Prisma's defaults. */
+function actionsOf(
+  side: ParsedField,
+  block: ParsedBlock,
+): { onDelete: ReferentialAction; onUpdate: ReferentialAction } {
+  const keys = side.relation?.fields ?? []
+  const optional = side.optional && keys.every((k) => block.fields.get(k)?.optional !== false)
+  return {
+    onDelete: side.relation?.onDelete ?? (optional ? 'SetNull' : 'Restrict'),
+    onUpdate: side.relation?.onUpdate ?? 'Cascade',
+  }
+}
+
+// The schema parser. It reads only what the cache needs and gives up on a block it does not
+// understand (the block's model then counts as not precise).
+
+interface ParsedRelation {
+  readonly fields: readonly string[]
+  readonly references: readonly string[]
+  readonly onDelete: ReferentialAction | undefined
+  readonly onUpdate: ReferentialAction | undefined
+}
+
+interface ParsedField {
+  readonly name: string
+  readonly type: string
+  readonly isList: boolean
+  readonly optional: boolean
+  readonly relation: ParsedRelation | undefined
+}
+
+interface ParsedBlock {
+  readonly kind: 'model' | 'view'
+  readonly failed: boolean
+  readonly fields: ReadonlyMap<string, ParsedField>
+  readonly selectors: readonly UniqueSelector[]
+}
+
+type Token = { readonly t: 'id' | 'str' | 'num' | 'p' | 'nl'; readonly v: string }
+
+type Value =
+  | { readonly k: 'str' | 'num' | 'other'; readonly v: string }
+  | { readonly k: 'id'; readonly v: string; readonly args?: readonly Arg[] }
+  | { readonly k: 'list'; readonly items: readonly Value[] }
+
+interface Arg {
+  readonly name: string | undefined
+  readonly value: Value
+}
+
+interface Attribute {
+  readonly name: string
+  readonly args: readonly Arg[]
+}
+
+class SchemaSyntaxError extends Error {}
+
+const ACTIONS: ReadonlySet<string> = new Set(['Cascade', 'Restrict', 'NoAction', 'SetNull', 'SetDefault'])
+
+/** Model and view blocks of a schema, by name. */
+function parseSchema(text: string): Map<string, ParsedBlock> {
+  const tokens = tokenize(text)
+  const blocks = new Map<string, ParsedBlock>()
+  let i = 0
+  while (i < tokens.length) {
+    const keyword = tokens[i] as Token
+    const name = tokens[i + 1]
+    const open = tokens[i + 2]
+    if (keyword.t !== 'id' || name?.t !== 'id' || open?.t !== 'p' || open.v !== '{') {
+      i++
+      continue
+    }
+    const close = matchingBrace(tokens, i + 2)
+    if (keyword.v === 'model' || keyword.v === 'view') {
+      const block = parseBlock(keyword.v, tokens.slice(i + 3, close < 0 ? tokens.length : close))
+      // An unbalanced block cannot be trusted, nor anything after it.
+      blocks.set(name.v, close < 0 ? { ...block, failed: true } : block)
+    }
+    if (close < 0) break
+    i = close + 1
+  }
+  return blocks
+}
+
+function matchingBrace(tokens: readonly Token[], open: number): number {
+  let depth = 0
+  for (let i = open; i < tokens.length; i++) {
+    const tok = tokens[i] as Token
+    if (tok.t !== 'p') continue
+    if (tok.v === '{') depth++
+    else if (tok.v === '}' && --depth === 0) return i
+  }
+  return -1
+}
+
+function tokenize(text: string): Token[] {
+  const tokens: Token[] = []
+  const n = text.length
+  let i = 0
+  while (i < n) {
+    const c = text[i] as string
+    if (c === '\n') {
+      tokens.push({ t: 'nl', v: '\n' })
+      i++
+    } else if (c === ' ' || c === '\t' || c === '\r' || c === '\f' || c === '\v' || c === '\ufeff') {
+      i++
+    } else if (c === '/' && text[i + 1] === '/') {
+      while (i < n && text[i] !== '\n') i++
+    } else if (c === '/' && text[i + 1] === '*') {
+      const end = text.indexOf('*/', i + 2)
+      i = end < 0 ? n : end + 2
+    } else if (c === '"') {
+      let v = ''
+      i++
+      while (i < n && text[i] !== '"' && text[i] !== '\n') {
+        if (text[i] === '\\' && i + 1 < n) i++
+        v += text[i]
+        i++
+      }
+      i++
+      tokens.push({ t: 'str', v })
+    } else if (/[A-Za-z_]/.test(c)) {
+      let j = i + 1
+      while (j < n && /[A-Za-z0-9_]/.test(text[j] as string)) j++
+      tokens.push({ t: 'id', v: text.slice(i, j) })
+      i = j
+    } else if (/[0-9-]/.test(c)) {
+      let j = i + 1
+      while (j < n && /[0-9.eE+-]/.test(text[j] as string)) j++
+      tokens.push({ t: 'num', v: text.slice(i, j) })
+      i = j
+    } else if (c === '@' && text[i + 1] === '@') {
+      tokens.push({ t: 'p', v: '@@' })
+      i += 2
+    } else {
+      tokens.push({ t: 'p', v: c })
+      i++
+    }
+  }
+  return tokens
+}
+
+function parseBlock(kind: 'model' | 'view', tokens: readonly Token[]): ParsedBlock {
+  const fields = new Map<string, ParsedField>()
+  const selectors: UniqueSelector[] = []
+  const addSelector = (selector: UniqueSelector) => {
+    const at = selectors.findIndex((s) => s.name === selector.name)
+    if (at < 0) selectors.push(selector)
+    else if (selector.primary) selectors[at] = selector
+  }
+  try {
+    const p = new Parser(tokens)
+    const blockAttributes: Attribute[] = []
+    while (!p.done()) {
+      if (p.skipNewlines()) continue
+      if (p.peekPunct('@@')) {
+        blockAttributes.push(p.attribute())
+        p.endOfLine()
+        continue
+      }
+      const name = p.ident()
+      let type = p.ident()
+      if (p.peekPunct('(')) {
+        p.args()
+        type = `${type}(…)`
+      }
+      let isList = false
+      let optional = false
+      if (p.peekPunct('[')) {
+        p.expectPunct('[')
+        p.expectPunct(']')
+        isList = true
+      }
+      if (p.peekPunct('?')) {
+        p.expectPunct('?')
+        optional = true
+      }
+      const attributes: Attribute[] = []
+      while (p.peekPunct('@')) attributes.push(p.attribute())
+      p.endOfLine()
+      let relation: ParsedRelation | undefined
+      for (const attr of attributes) {
+        if (attr.name === 'id') addSelector({ name, fields: [name], primary: true })
+        else if (attr.name === 'unique') addSelector({ name, fields: [name], primary: false })
+        else if (attr.name === 'relation') relation = relationAttribute(attr)
+      }
+      fields.set(name, { name, type, isList, optional, relation })
+    }
+    for (const attr of blockAttributes) {
+      if (attr.name !== 'id' && attr.name !== 'unique') continue
+      const list = namedArg(attr, 'fields') ?? positionalArg(attr, 0)
+      if (list?.k !== 'list' || list.items.length === 0) throw new SchemaSyntaxError(`@@${attr.name} without fields`)
+      const keys = list.items.map(fieldRef)
+      const given = namedArg(attr, 'name')
+      const name = given?.k === 'str' ? given.v : keys.join('_')
+      addSelector({ name, fields: keys, primary: attr.name === 'id' })
+    }
+    return { kind, failed: false, fields, selectors }
+  } catch (error) {
+    if (error instanceof SchemaSyntaxError) return { kind, failed: true, fields, selectors }
+    throw error
+  }
+}
+
+function relationAttribute(attr: Attribute): ParsedRelation {
+  const list = (name: string): string[] => {
+    const v = namedArg(attr, name)
+    if (v === undefined) return []
+    if (v.k !== 'list') throw new SchemaSyntaxError(`@relation ${name} is not a list`)
+    return v.items.map(fieldRef)
+  }
+  const action = (name: string): ReferentialAction | undefined => {
+    const v = namedArg(attr, name)
+    if (v === undefined) return undefined
+    if (v.k !== 'id' || !ACTIONS.has(v.v)) throw new SchemaSyntaxError(`@relation ${name}: unknown action`)
+    return v.v as ReferentialAction
+  }
+  return {
+    fields: list('fields'),
+    references: list('references'),
+    onDelete: action('onDelete'),
+    onUpdate: action('onUpdate'),
+  }
+}
+
+function namedArg(attr: Attribute, name: string): Value | undefined {
+  return attr.args.find((a) => a.name === name)?.value
+}
+
+function positionalArg(attr: Attribute, index: number): Value | undefined {
+  return attr.args.filter((a) => a.name === undefined)[index]?.value
+}
+
+/** `a` or `a(sort: Desc)` in a field list. */
+function fieldRef(value: Value): string {
+  if (value.k !== 'id') throw new SchemaSyntaxError('expected a field name')
+  return value.v
+}
+
+class Parser {
+  #i = 0
+  readonly #tokens: readonly Token[]
+
+  constructor(tokens: readonly Token[]) {
+    this.#tokens = tokens
+  }
+
+  done(): boolean {
+    return this.#i >= this.#tokens.length
+  }
+
+  skipNewlines(): boolean {
+    let skipped = false
+    while (this.#tokens[this.#i]?.t === 'nl') {
+      this.#i++
+      skipped = true
+    }
+    return skipped
+  }
+
+  peekPunct(v: string): boolean {
+    const tok = this.#tokens[this.#i]
+    return tok?.t === 'p' && tok.v === v
+  }
+
+  expectPunct(v: string): void {
+    if (!this.peekPunct(v)) throw new SchemaSyntaxError(`expected ${v}`)
+    this.#i++
+  }
+
+  ident(): string {
+    const tok = this.#tokens[this.#i]
+    if (tok?.t !== 'id') throw new SchemaSyntaxError('expected a name')
+    this.#i++
+    return tok.v
+  }
+
+  /** A dotted name: `db.VarChar`. */
+  dottedIdent(): string {
+    let name = this.ident()
+    while (this.peekPunct('.')) {
+      this.#i++
+      name += `.${this.ident()}`
+    }
+    return name
+  }
+
+  endOfLine(): void {
+    const tok = this.#tokens[this.#i]
+    if (tok !== undefined && tok.t !== 'nl') throw new SchemaSyntaxError('unexpected text after a field')
+  }
+
+  attribute(): Attribute {
+    if (this.peekPunct('@@')) this.#i++
+    else this.expectPunct('@')
+    const name = this.dottedIdent()
+    const args = this.peekPunct('(') ? this.args() : []
+    return { name, args }
+  }
+
+  /** `( [name:] value, … )`, across lines. */
+  args(): Arg[] {
+    this.expectPunct('(')
+    const args: Arg[] = []
+    for (;;) {
+      this.skipNewlines()
+      if (this.peekPunct(')')) break
+      let name: string | undefined
+      const tok = this.#tokens[this.#i]
+      const next = this.#tokens[this.#i + 1]
+      if (tok?.t === 'id' && next?.t === 'p' && next.v === ':') {
+        name = tok.v
+        this.#i += 2
+        this.skipNewlines()
+      }
+      args.push({ name, value: this.value() })
+      this.skipNewlines()
+      if (this.peekPunct(',')) this.#i++
+      else if (!this.peekPunct(')')) throw new SchemaSyntaxError('expected , or )')
+    }
+    this.#i++
+    return args
+  }
+
+  value(): Value {
+    const tok = this.#tokens[this.#i]
+    if (tok === undefined) throw new SchemaSyntaxError('unexpected end')
+    if (tok.t === 'str' || tok.t === 'num') {
+      this.#i++
+      return { k: tok.t, v: tok.v }
+    }
+    if (tok.t === 'id') {
+      const name = this.dottedIdent()
+      return this.peekPunct('(') ? { k: 'id', v: name, args: this.args() } : { k: 'id', v: name }
+    }
+    if (this.peekPunct('[')) {
+      this.#i++
+      const items: Value[] = []
+      for (;;) {
+        this.skipNewlines()
+        if (this.peekPunct(']')) break
+        items.push(this.value())
+        this.skipNewlines()
+        if (this.peekPunct(',')) this.#i++
+        else if (!this.peekPunct(']')) throw new SchemaSyntaxError('expected , or ]')
+      }
+      this.#i++
+      return { k: 'list', items }
+    }
+    throw new SchemaSyntaxError(`unexpected ${tok.v}`)
+  }
+}

@@ -1,1 +1,26 @@
-export {}
+export { CacheKey, EntityTag, KeyPattern } from './cache/keys.ts'
+export { MemoryCache, type MemoryCacheOptions } from './cache/memory.ts'
+export { RedisCache, type RedisCacheOptions } from './cache/redis.ts'
+export { TieredCache, type TieredCacheOptions as TieredCacheLayerOptions } from './cache/tiered.ts'
+export type { CachePolicy, CacheStats, GetOrSetOptions, Tier } from './cache/types.ts'
+export {
+  CacheError,
+  type CacheErrorCode,
+  CacheMissError,
+  CacheOptionError,
+  L1Error,
+  L2TimeoutError,
+  L2UnavailableError,
+} from './errors.ts'
+export type { CacheEventMap, CacheEventName, CacheEventSink } from './events.ts'
+export { type AccelerateCompat, type CacheClient, tieredCache } from './extension.ts'
+export type {
+  AccelerateCacheStrategy,
+  CacheArgs,
+  L1Options,
+  L2Options,
+  ModelPolicy,
+  QueryCacheOptions,
+  TieredCacheOptions,
+} from './options.ts'
+export type { InvalidateInput, WrapOptions } from './runtime.ts'

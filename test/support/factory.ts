@@ -10,8 +10,8 @@ import { PrismaClient as SqliteClient } from '../../generated/sqlite/client.ts'
 import { REDIS_URL } from './env.ts'
 
 export type Provider = 'sqlite' | 'postgres'
-export type SqlitePrisma = InstanceType<typeof SqliteClient>
-export type PostgresPrisma = InstanceType<typeof PostgresClient>
+export type SqlitePrisma = SqliteClient
+export type PostgresPrisma = PostgresClient
 /** Both generated clients have the same models; tests written once run on either. */
 export type AnyPrisma = SqlitePrisma
 

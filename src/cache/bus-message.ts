@@ -1,0 +1,34 @@
+/** An invalidation as sent on the bus channel. */
+export interface BusMessage {
+  /** Instance id of the sender, which ignores its own messages. */
+  readonly from: string
+  readonly tags?: readonly string[]
+  readonly keys?: readonly string[]
+  /** Globs of a {@link KeyPattern}. */
+  readonly pattern?: readonly string[]
+  readonly clear?: boolean
+}
+
+export function encodeBusMessage(message: BusMessage): string {
+  return JSON.stringify(message)
+}
+
+/** `undefined` for anything that is not a message of ours (the channel is public to the database). */
+export function parseBusMessage(text: string): BusMessage | undefined {
+  try {
+    const data: unknown = JSON.parse(text)
+    if (typeof data !== 'object' || data === null) return undefined
+    const { from, tags, keys, pattern, clear } = data as Record<string, unknown>
+    if (typeof from !== 'string') return undefined
+    const strings = (v: unknown) => (Array.isArray(v) && v.every((x) => typeof x === 'string') ? v : undefined)
+    return {
+      from,
+      ...(strings(tags) ? { tags: strings(tags) } : {}),
+      ...(strings(keys) ? { keys: strings(keys) } : {}),
+      ...(strings(pattern)?.length ? { pattern: strings(pattern) } : {}),
+      ...(clear === true ? { clear: true } : {}),
+    }
+  } catch {
+    return undefined
+  }
+}

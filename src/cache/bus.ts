@@ -1,0 +1,104 @@
+import type { Cluster, Redis } from 'ioredis'
+import type { Emitter } from '../events.ts'
+import { parseBusMessage } from './bus-message.ts'
+import { KeyPattern } from './keys.ts'
+import type { MemoryCache } from './memory.ts'
+import { endConnection, type RedisCache } from './redis.ts'
+
+/** Options of {@link Bus}. */
+export interface BusOptions {
+  /** Where to subscribe: the bus opens its own connection with `l2.duplicate()`. */
+  readonly l2: RedisCache
+  /** The L1 that received invalidations are applied to. */
+  readonly l1: MemoryCache
+  readonly emitter?: Emitter | undefined
+}
+
+/**
+ * Receives other instances' invalidations and applies them to this instance's L1.
+ *
+ * The L1 is `trusted` only while the subscription is live: messages sent while it was down are
+ * lost, so when it comes back the L1 is emptied before it is trusted again.
+ */
+export class Bus {
+  readonly #l1: MemoryCache
+  readonly #emitter: Emitter | undefined
+  readonly #self: string
+  readonly #channel: string
+  readonly #subscriber: Redis | Cluster
+  #trusted = false
+  /** Bumped on every disconnect, so a subscribe that completes after one does not restore trust. */
+  #epoch = 0
+  #closed = false
+  #waiters: Array<() => void> = []
+
+  constructor(options: BusOptions) {
+    this.#l1 = options.l1
+    this.#emitter = options.emitter
+    this.#self = options.l2.instanceId
+    this.#channel = options.l2.channel
+    this.#subscriber = options.l2.duplicate(`${options.l2.prefix}:bus:${this.#self}`)
+    this.#subscriber.on('error', () => {})
+    // Subscribing again on every 'ready' (SUBSCRIBE is idempotent) tells us when trust can return.
+    this.#subscriber.on('ready', () => this.#subscribe())
+    this.#subscriber.on('close', () => this.#down())
+    this.#subscriber.on('message', (channel: string, text: string) => {
+      if (channel === this.#channel) this.#receive(text)
+    })
+    if (this.#subscriber.status === 'ready') this.#subscribe()
+    else if (this.#subscriber.status === 'wait') this.#subscriber.connect().catch(() => {})
+  }
+
+  /** Whether every invalidation sent since the L1 was last emptied has been received. */
+  get trusted(): boolean {
+    return this.#trusted
+  }
+
+  /** Resolves when the bus is next trusted (at once if it is). */
+  ready(): Promise<void> {
+    if (this.#trusted) return Promise.resolve()
+    return new Promise((resolve) => this.#waiters.push(resolve))
+  }
+
+  /** Unsubscribes and ends the subscriber connection. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    this.#trusted = false
+    await endConnection(this.#subscriber)
+  }
+
+  #subscribe(): void {
+    const epoch = this.#epoch
+    this.#subscriber.subscribe(this.#channel).then(
+      () => {
+        if (epoch !== this.#epoch || this.#closed) return
+        // Whatever was published while we were not subscribed is lost: forget everything.
+        this.#l1.clear()
+        this.#trusted = true
+        this.#emitter?.emit('bus:up', {})
+        for (const resolve of this.#waiters.splice(0)) resolve()
+      },
+      () => {
+        // The connection dropped while subscribing; 'ready' will call again.
+      },
+    )
+  }
+
+  #down(): void {
+    this.#epoch++
+    if (!this.#trusted) return
+    this.#trusted = false
+    this.#emitter?.emit('bus:down', {})
+  }
+
+  #receive(text: string): void {
+    const message = parseBusMessage(text)
+    if (message === undefined || message.from === this.#self) return
+    if (message.clear) this.#l1.clear()
+    if (message.tags?.length) this.#l1.invalidateTags(message.tags)
+    if (message.keys?.length) this.#l1.delete(message.keys)
+    if (message.pattern) this.#l1.invalidatePattern(new KeyPattern(message.pattern))
+    this.#emitter?.emit('bus', message)
+  }
+}

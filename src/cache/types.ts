@@ -1,0 +1,60 @@
+/**
+ * Shapes shared by the cache layer (memory, redis, tiered, bus) and the Prisma layer above it.
+ *
+ * Tags are versioned. Every tag has a current version in Redis (absent = ''); invalidating a tag
+ * replaces its version with a token never used before. An entry stores the versions of its tags
+ * as they were captured *before* its value was loaded; an entry whose stored versions differ from
+ * the current ones is a miss. This closes the race where a slow read of old data is written back
+ * after a write (deleting keys alone cannot), and makes an invalidation cost one round trip
+ * whatever the number of entries that carry the tag.
+ */
+
+/** Which tier an event or error concerns. */
+export type Tier = 'l1' | 'l2'
+
+/** How a read uses the cache. */
+export type CachePolicy = 'cache-first' | 'network-first' | 'cache-only' | 'network-only'
+
+/** Options of one `getOrSet` call. Durations are in seconds. */
+export interface GetOrSetOptions<T = unknown> {
+  /** Seconds the value is fresh. */
+  readonly ttl?: number
+  /** Seconds after `ttl` during which a stale value is served while one background refresh runs. */
+  readonly swr?: number
+  /** Tags the value depends on; their versions are captured before the loader runs. */
+  readonly tags?: readonly string[]
+  /**
+   * Tags captured before the loader runs and checked when the value is stored, but not stored
+   * with it: if one moved meanwhile, the value is returned and not cached. The Prisma layer uses
+   * the model tag as a guard for a `findUnique` whose record is known only after the read.
+   */
+  readonly guards?: readonly string[]
+  /**
+   * Tags derived from the loaded value. Their versions are read when the value is stored, which
+   * is only sound when `guards` cover every write that could change them.
+   */
+  readonly lateTags?: (value: T) => readonly string[]
+  /** @default 'cache-first' */
+  readonly policy?: CachePolicy
+  /** What the value is, for events (`model`, `operation`). */
+  readonly meta?: { readonly model?: string; readonly operation?: string }
+}
+
+/** Counters of one cache; all numbers. */
+export interface CacheStats {
+  /** `l1.hits + l2.hits` */
+  readonly hits: number
+  /** Reads served by neither tier. */
+  readonly misses: number
+  /** hits / (hits + misses), 0 when there were none. */
+  readonly hitRate: number
+  /** Loader calls made on a miss (database queries, for the Prisma layer). */
+  readonly loads: number
+  readonly sets: number
+  readonly deletes: number
+  readonly invalidations: number
+  /** Errors of either tier (including those that were skipped because the tier is optional). */
+  readonly errors: number
+  readonly l1: { readonly hits: number; readonly misses: number; readonly entries: number; readonly bytes: number }
+  readonly l2: { readonly hits: number; readonly misses: number; readonly errors: number }
+}

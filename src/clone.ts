@@ -1,0 +1,53 @@
+import { Decimal } from '@prisma/client/runtime/client'
+
+/**
+ * A deep copy specialised for Prisma results, run on every L1 hit so that a caller mutating what
+ * it got never changes what the cache holds.
+ *
+ * Plain objects and arrays are rebuilt; `Date` and byte arrays are copied (same class: `Buffer`
+ * stays `Buffer`); `Map` and `Set` are rebuilt; primitives (`bigint` included) and `Decimal`
+ * values are shared, since decimal.js values are immutable. Any other object keeps its prototype
+ * and gets copies of its own enumerable properties. Functions are shared.
+ *
+ * Much cheaper than a serializer round trip or `structuredClone` because it never encodes
+ * anything. It does not handle cycles: Prisma results have none.
+ */
+export function cloneValue<T>(value: T): T {
+  return copy(value) as T
+}
+
+function copy(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value
+  if (Array.isArray(value)) {
+    const out = new Array(value.length)
+    for (let i = 0; i < value.length; i++) out[i] = copy(value[i])
+    return out
+  }
+  const proto = Object.getPrototypeOf(value)
+  if (proto === Object.prototype || proto === null) {
+    const out: Record<string, unknown> = proto === null ? Object.create(null) : {}
+    for (const key in value) out[key] = copy((value as Record<string, unknown>)[key])
+    return out
+  }
+  if (value instanceof Date) return new Date(value.getTime())
+  if (ArrayBuffer.isView(value)) {
+    // Buffer#slice returns a view on the same memory, so Buffer needs Buffer.from to copy.
+    if (Buffer.isBuffer(value)) return Buffer.from(value)
+    if (value instanceof DataView) return new DataView(value.buffer.slice(0), value.byteOffset, value.byteLength)
+    return (value as unknown as Uint8Array).slice()
+  }
+  if (Decimal.isDecimal(value)) return value
+  if (value instanceof Map) {
+    const out = new Map()
+    for (const [k, v] of value) out.set(copy(k), copy(v))
+    return out
+  }
+  if (value instanceof Set) {
+    const out = new Set()
+    for (const v of value) out.add(copy(v))
+    return out
+  }
+  const out = Object.create(proto) as Record<string, unknown>
+  for (const key of Object.keys(value)) out[key] = copy((value as Record<string, unknown>)[key])
+  return out
+}

@@ -1,0 +1,363 @@
+import type { Cluster, Redis } from 'ioredis'
+import type { CachePolicy } from './cache/types.ts'
+import { CacheOptionError } from './errors.ts'
+import type { CacheEventSink } from './events.ts'
+
+/** Caching of one model's reads. Giving one turns caching on for that model's reads. */
+export interface ModelPolicy {
+  /** Seconds a cached read of this model stays fresh. @default the top-level `ttl` */
+  readonly ttl?: number
+  /** Stale-while-revalidate window of this model's reads, seconds. @default the top-level `swr` */
+  readonly swr?: number
+  /** Tags added to every cached read of this model. @default [] */
+  readonly tags?: readonly string[]
+}
+
+/** L1, the in-process tier. */
+export interface L1Options {
+  /** Most entries kept; the least recently used go first. @default 10_000 */
+  readonly max?: number
+  /** Most bytes kept (serialized size, estimated when there is no L2). @default unlimited */
+  readonly maxBytes?: number
+  /** Longest life of an L1 entry, seconds; an entry lives min(query ttl, this). @default 60 */
+  readonly ttl?: number
+}
+
+/** L2, the shared Redis tier. */
+export interface L2Options {
+  /** Longest life of an L2 entry, seconds; an entry lives min(query ttl, this) (+ its swr). @default 300 */
+  readonly ttl?: number
+  /**
+   * A Redis command that takes longer fails over to L1 and the database (or fails the query,
+   * with `required.l2`). @default 200
+   */
+  readonly timeoutMs?: number
+}
+
+/** Options of `tieredCache()`. Every duration is in seconds, as in Prisma Accelerate's `cacheStrategy`. */
+export interface TieredCacheOptions {
+  /**
+   * An ioredis `Redis` or `Cluster`, or a URL for a connection the extension opens (and closes in
+   * `$cache.close()`). Absent or `null`: L1 only, suitable for a single instance.
+   * @default undefined
+   */
+  readonly redis?: Redis | Cluster | string | null
+  /** Namespace of every Redis key and of the invalidation channel. @default 'ptc' */
+  readonly prefix?: string
+  /** Seconds a cached read stays fresh when the query does not say. @default 60 */
+  readonly ttl?: number
+  /** Seconds after `ttl` during which a stale value is served while one refresh runs. @default 0 */
+  readonly swr?: number
+  /** The in-process tier, or `false` for none. @default { max: 10_000, ttl: 60 } */
+  readonly l1?: L1Options | false
+  /** The Redis tier, or `false` for none (Redis then only carries invalidations). @default { ttl: 300, timeoutMs: 200 } */
+  readonly l2?: L2Options | false
+  /** Cache every read, without a per-query option. `cache: false` still bypasses. @default false */
+  readonly auto?: boolean
+  /**
+   * Per-model policy. A policy turns caching on for that model's reads; `false` keeps a model out
+   * of the cache under `auto` (a per-query `cache` option still wins).
+   * @example { User: { ttl: 30 }, AuditLog: false }
+   * @default {}
+   */
+  readonly models?: Readonly<Record<string, ModelPolicy | boolean>>
+  /**
+   * Mixed into every derived key: a tenant, a role, a locale. Called on every cached read, so keep it cheap.
+   * @default undefined
+   */
+  readonly context?: () => string | undefined
+  /** A failure of a required tier fails the query instead of falling back. @default { l1: false, l2: false } */
+  readonly required?: { readonly l1?: boolean; readonly l2?: boolean }
+  /** Receives 'hit', 'miss', 'set', 'invalidate', 'error', 'bus' events. @default undefined */
+  readonly events?: CacheEventSink
+  /** A result larger than this (serialized, bytes) is returned but not cached. @default 1_048_576 */
+  readonly maxEntryBytes?: number
+  /** Share one database query per key across instances with a Redis lock. @default { lock: false } */
+  readonly stampede?: { readonly lock?: boolean; readonly waitMs?: number }
+}
+
+/** Per-query `cache` option. */
+export interface QueryCacheOptions {
+  /** Seconds the result stays fresh. @default the model policy's, else the top-level `ttl` */
+  readonly ttl?: number
+  /** Seconds after `ttl` during which the stale result is served while one refresh runs. @default top-level `swr` */
+  readonly swr?: number
+  /** Tags to invalidate this result by, with `$cache.invalidate({ tags })`. @default [] */
+  readonly tags?: readonly string[]
+  /** An explicit cache key, to invalidate with `$cache.invalidate({ keys })`. Not mixed with `context`. @default derived */
+  readonly key?: string
+  /** @default 'cache-first' */
+  readonly policy?: CachePolicy
+}
+
+/** Prisma Accelerate's per-query option, accepted with Accelerate's meaning. */
+export interface AccelerateCacheStrategy {
+  /** Seconds the result is fresh. @default the top-level `ttl` */
+  readonly ttl?: number
+  /** Seconds after `ttl` the stale result may be served while it is refreshed. @default the top-level `swr` */
+  readonly swr?: number
+  /** Tags for `$accelerate.invalidate({ tags })`. @default [] */
+  readonly tags?: readonly string[]
+}
+
+/** The per-query options every read method accepts. */
+export interface CacheArgs {
+  /** `true`: cache with the defaults; `false`: bypass even under `auto` or a model policy. */
+  readonly cache?: boolean | QueryCacheOptions
+  /** Prisma Accelerate's option, for code moving off Accelerate unchanged. */
+  readonly cacheStrategy?: AccelerateCacheStrategy
+}
+
+export interface ResolvedModelPolicy {
+  readonly enabled: boolean
+  readonly ttl: number
+  readonly swr: number
+  readonly tags: readonly string[]
+}
+
+export interface ResolvedOptions {
+  readonly redis: Redis | Cluster | string | null
+  readonly prefix: string
+  readonly ttl: number
+  readonly swr: number
+  readonly l1: { readonly max: number; readonly maxBytes: number | undefined; readonly ttl: number } | false
+  readonly l2: { readonly ttl: number; readonly timeoutMs: number } | false
+  readonly auto: boolean
+  readonly models: ReadonlyMap<string, ResolvedModelPolicy>
+  readonly context: (() => string | undefined) | undefined
+  readonly required: { readonly l1: boolean; readonly l2: boolean }
+  readonly events: CacheEventSink | undefined
+  readonly maxEntryBytes: number
+  readonly stampede: { readonly lock: boolean; readonly waitMs: number }
+}
+
+const TOP_LEVEL = new Set([
+  'redis',
+  'prefix',
+  'ttl',
+  'swr',
+  'l1',
+  'l2',
+  'auto',
+  'models',
+  'context',
+  'required',
+  'events',
+  'maxEntryBytes',
+  'stampede',
+])
+const QUERY_KEYS = new Set(['ttl', 'swr', 'tags', 'key', 'policy'])
+const STRATEGY_KEYS = new Set(['ttl', 'swr', 'tags'])
+const POLICIES = new Set<string>(['cache-first', 'network-first', 'cache-only', 'network-only'])
+
+const fail = (name: string, expected: string, value: unknown): never => {
+  throw new CacheOptionError(name, `${expected}, got ${describe(value)}`)
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value)
+  if (typeof value === 'bigint') return `${value}n`
+  if (value === null || typeof value !== 'object') return String(value)
+  return Array.isArray(value) ? 'an array' : 'an object'
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+function seconds(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    return fail(name, 'a finite number of seconds >= 0', value)
+  }
+  return value
+}
+
+function positiveInteger(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    return fail(name, 'an integer >= 1', value)
+  }
+  return value
+}
+
+function onlyKeys(name: string, value: Record<string, unknown>, allowed: ReadonlySet<string>): void {
+  for (const key of Object.keys(value)) {
+    if (!allowed.has(key)) fail(`${name}.${key}`, `one of ${[...allowed].join(', ')}`, 'an unknown option')
+  }
+}
+
+/** A tag is stored in Redis key names and in tab-separated headers. */
+export function checkTags(name: string, value: unknown): readonly string[] {
+  if (value === undefined) return []
+  if (!Array.isArray(value)) return fail(name, 'an array of strings', value)
+  for (const tag of value) {
+    if (typeof tag !== 'string' || tag.length === 0 || tag.length > 256 || /[\t\n\r]/.test(tag)) {
+      fail(name, 'non-empty strings of at most 256 characters without tabs or newlines', tag)
+    }
+  }
+  return value as readonly string[]
+}
+
+function bool(name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback
+  if (typeof value !== 'boolean') return fail(name, 'a boolean', value)
+  return value
+}
+
+/** Checks and completes the options of `tieredCache()`; a bad one throws a TypeError naming it. */
+export function resolveOptions(options: TieredCacheOptions = {}): ResolvedOptions {
+  if (!isPlainObject(options)) fail('options', 'an object', options)
+  onlyKeys('options', options as Record<string, unknown>, TOP_LEVEL)
+  const { redis = null } = options
+  if (
+    redis !== null &&
+    typeof redis !== 'string' &&
+    !(typeof redis === 'object' && typeof (redis as { duplicate?: unknown }).duplicate === 'function')
+  ) {
+    fail('redis', 'an ioredis Redis or Cluster instance, a redis:// URL, or null', redis)
+  }
+  if (typeof redis === 'string' && !/^rediss?:\/\//.test(redis)) fail('redis', 'a redis:// or rediss:// URL', redis)
+
+  const prefix = options.prefix ?? 'ptc'
+  if (typeof prefix !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(prefix)) {
+    fail('prefix', '1 to 64 characters of A-Z a-z 0-9 _ . -', prefix)
+  }
+  const ttl = seconds('ttl', options.ttl, 60)
+  const swr = seconds('swr', options.swr, 0)
+
+  let l1: ResolvedOptions['l1'] = false
+  if (options.l1 !== false) {
+    const raw = options.l1 ?? {}
+    if (!isPlainObject(raw)) fail('l1', 'an object or false', raw)
+    onlyKeys('l1', raw as Record<string, unknown>, new Set(['max', 'maxBytes', 'ttl']))
+    l1 = {
+      max: positiveInteger('l1.max', raw.max, 10_000),
+      maxBytes: raw.maxBytes === undefined ? undefined : positiveInteger('l1.maxBytes', raw.maxBytes, 0),
+      ttl: seconds('l1.ttl', raw.ttl, 60),
+    }
+  }
+
+  let l2: ResolvedOptions['l2'] = false
+  if (options.l2 !== false) {
+    const raw = options.l2 ?? {}
+    if (!isPlainObject(raw)) fail('l2', 'an object or false', raw)
+    onlyKeys('l2', raw as Record<string, unknown>, new Set(['ttl', 'timeoutMs']))
+    l2 = { ttl: seconds('l2.ttl', raw.ttl, 300), timeoutMs: positiveInteger('l2.timeoutMs', raw.timeoutMs, 200) }
+  }
+
+  const models = new Map<string, ResolvedModelPolicy>()
+  if (options.models !== undefined) {
+    if (!isPlainObject(options.models)) fail('models', 'an object of model name to policy', options.models)
+    for (const [model, policy] of Object.entries(options.models)) {
+      const name = `models.${model}`
+      if (typeof policy === 'boolean') {
+        models.set(model, { enabled: policy, ttl, swr, tags: [] })
+        continue
+      }
+      if (!isPlainObject(policy)) fail(name, 'an object, true or false', policy)
+      onlyKeys(name, policy as Record<string, unknown>, new Set(['ttl', 'swr', 'tags']))
+      models.set(model, {
+        enabled: true,
+        ttl: seconds(`${name}.ttl`, policy.ttl, ttl),
+        swr: seconds(`${name}.swr`, policy.swr, swr),
+        tags: checkTags(`${name}.tags`, policy.tags),
+      })
+    }
+  }
+
+  if (options.context !== undefined && typeof options.context !== 'function') {
+    fail('context', 'a function returning a string or undefined', options.context)
+  }
+  const required = options.required ?? {}
+  if (!isPlainObject(required)) fail('required', 'an object', required)
+  onlyKeys('required', required as Record<string, unknown>, new Set(['l1', 'l2']))
+  if (options.events !== undefined && typeof (options.events as { emit?: unknown })?.emit !== 'function') {
+    fail('events', 'an object with an emit(name, payload) method', options.events)
+  }
+  const stampede = options.stampede ?? {}
+  if (!isPlainObject(stampede)) fail('stampede', 'an object', stampede)
+  onlyKeys('stampede', stampede as Record<string, unknown>, new Set(['lock', 'waitMs']))
+
+  return {
+    redis,
+    prefix,
+    ttl,
+    swr,
+    l1,
+    l2,
+    auto: bool('auto', options.auto, false),
+    models,
+    context: options.context,
+    required: { l1: bool('required.l1', required.l1, false), l2: bool('required.l2', required.l2, false) },
+    events: options.events,
+    maxEntryBytes: positiveInteger('maxEntryBytes', options.maxEntryBytes, 1_048_576),
+    stampede: {
+      lock: bool('stampede.lock', stampede.lock, false),
+      waitMs: positiveInteger('stampede.waitMs', stampede.waitMs, 2_000),
+    },
+  }
+}
+
+/** What one read asked of the cache, after defaults. `undefined` means: do not cache. */
+export interface ReadPlan {
+  readonly ttl: number
+  readonly swr: number
+  readonly tags: readonly string[]
+  readonly key: string | undefined
+  readonly policy: CachePolicy
+}
+
+/**
+ * Decides whether and how one read is cached, from its `cache`/`cacheStrategy` arguments, the
+ * model's policy and `auto`. Bad per-query values throw a TypeError naming the argument.
+ */
+export function planRead(
+  options: ResolvedOptions,
+  model: string,
+  cache: unknown,
+  strategy: unknown,
+): ReadPlan | undefined {
+  const policy = options.models.get(model)
+  const base = policy ?? { enabled: false, ttl: options.ttl, swr: options.swr, tags: [] }
+  if (cache !== undefined && strategy !== undefined) {
+    fail('cache', 'either `cache` or `cacheStrategy`, not both', 'both')
+  }
+  if (cache === false) return undefined
+  if (cache === undefined && strategy === undefined) {
+    if (!(policy ? policy.enabled : options.auto)) return undefined
+    return { ttl: base.ttl, swr: base.swr, tags: base.tags, key: undefined, policy: 'cache-first' }
+  }
+  if (cache === true) return { ttl: base.ttl, swr: base.swr, tags: base.tags, key: undefined, policy: 'cache-first' }
+  const name = cache !== undefined ? 'cache' : 'cacheStrategy'
+  const given = cache ?? strategy
+  if (!isPlainObject(given)) return fail(name, cache !== undefined ? 'true, false or an object' : 'an object', given)
+  onlyKeys(name, given, cache !== undefined ? QUERY_KEYS : STRATEGY_KEYS)
+  const tags = checkTags(`${name}.tags`, given.tags)
+  let key: string | undefined
+  if (given.key !== undefined) {
+    if (
+      typeof given.key !== 'string' ||
+      given.key.length === 0 ||
+      given.key.length > 512 ||
+      /[\t\n\r]/.test(given.key)
+    ) {
+      fail(`${name}.key`, 'a non-empty string of at most 512 characters without tabs or newlines', given.key)
+    }
+    key = given.key as string
+  }
+  let readPolicy: CachePolicy = 'cache-first'
+  if (given.policy !== undefined) {
+    if (typeof given.policy !== 'string' || !POLICIES.has(given.policy)) {
+      fail(`${name}.policy`, `one of ${[...POLICIES].join(', ')}`, given.policy)
+    }
+    readPolicy = given.policy as CachePolicy
+  }
+  return {
+    ttl: seconds(`${name}.ttl`, given.ttl, base.ttl),
+    swr: seconds(`${name}.swr`, given.swr, base.swr),
+    tags: base.tags.length === 0 ? tags : [...base.tags, ...tags],
+    key,
+    policy: readPolicy,
+  }
+}

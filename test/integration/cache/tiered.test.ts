@@ -1,0 +1,251 @@
+import type { EventEmitter } from 'node:events'
+import { Decimal } from '@prisma/client/runtime/client'
+import { afterAll, describe, expect, it, vi } from 'vitest'
+import { KeyPattern } from '../../../src/cache/keys.ts'
+import { MemoryCache } from '../../../src/cache/memory.ts'
+import { RedisCache } from '../../../src/cache/redis.ts'
+import { TieredCache, type TieredCacheOptions } from '../../../src/cache/tiered.ts'
+import { Testbed } from '../../support/factory.ts'
+import { deferred, manualClock, nextEvent, recordingEmitter } from '../../unit/cache/support.ts'
+
+const tb = new Testbed()
+afterAll(() => tb.cleanup())
+const admin = tb.redis()
+let count = 0
+const nextPrefix = () => `${tb.prefix}_${count++}`
+
+/** One application instance: its own connection, L1 and bus, on the shared prefix. */
+async function instance(prefix: string, options: Partial<TieredCacheOptions> & { now?: () => number } = {}) {
+  const l2 = new RedisCache({
+    redis: tb.redis(),
+    prefix,
+    timeoutMs: 5_000,
+    ...(options.now ? { now: options.now } : {}),
+  })
+  const cache = new TieredCache({ l2, ...options })
+  tb.defer(() => cache.close())
+  await cache.ready()
+  return { cache, l2 }
+}
+
+describe('TieredCache over Redis', () => {
+  it('returns a value found only in L2 and fills L1 with it', async () => {
+    const prefix = nextPrefix()
+    const { l2: writer } = await instance(prefix)
+    await writer.set('k', 'from l2')
+    const { cache } = await instance(prefix)
+    expect(await cache.getOrSet('k', async () => 'loaded')).toBe('from l2')
+    expect(await cache.getOrSet('k', async () => 'loaded')).toBe('from l2')
+    expect(cache.stats()).toMatchObject({ hits: 2, misses: 0, loads: 0, l1: { hits: 1 }, l2: { hits: 1 } })
+  })
+
+  it('fills L1 from an L2 hit for the remaining L2 life when that is shorter than l1Ttl', async () => {
+    const clock = manualClock()
+    const prefix = nextPrefix()
+    const { cache: writer } = await instance(prefix, { now: clock.now })
+    await writer.getOrSet('k', async () => 'v', { ttl: 100 })
+    clock.advance(50_000)
+    const { cache: reader } = await instance(prefix, { now: clock.now, l1Ttl: 60 })
+    const loader = vi.fn(async () => 'reloaded')
+    expect(await reader.getOrSet('k', loader, { ttl: 100 })).toBe('v') // L2 hit, L1 until t=100s
+    clock.advance(49_999)
+    expect(await reader.getOrSet('k', loader, { ttl: 100 })).toBe('v')
+    expect(reader.stats()).toMatchObject({ l1: { hits: 1 }, l2: { hits: 1 } })
+    clock.advance(1)
+    expect(await reader.getOrSet('k', loader, { ttl: 100 })).toBe('reloaded') // gone from both tiers
+    expect(loader).toHaveBeenCalledTimes(1)
+  })
+
+  it('fills L1 from an L2 hit for l1Ttl when the L2 entry lives longer, then asks L2 again', async () => {
+    const clock = manualClock()
+    const prefix = nextPrefix()
+    const { cache: writer } = await instance(prefix, { now: clock.now })
+    await writer.getOrSet('k', async () => 'v', { ttl: 100 })
+    clock.advance(10_000)
+    const { cache: reader } = await instance(prefix, { now: clock.now, l1Ttl: 60 })
+    await reader.getOrSet('k', async () => 'x')
+    clock.advance(59_999)
+    await reader.getOrSet('k', async () => 'x')
+    expect(reader.stats()).toMatchObject({ l1: { hits: 1 }, l2: { hits: 1 } })
+    clock.advance(1)
+    expect(await reader.getOrSet('k', async () => 'x')).toBe('v')
+    expect(reader.stats()).toMatchObject({ l1: { hits: 1 }, l2: { hits: 2 }, loads: 0 })
+  })
+
+  it('removes the entries of an entity from both tiers when its pattern is invalidated', async () => {
+    const { cache, l2 } = await instance(nextPrefix())
+    await cache.set('ptc:User:id:1', 'user')
+    await cache.set('ptc:Post:id:1', 'post')
+    await cache.invalidatePattern(KeyPattern.entity('User'))
+    expect(await cache.get('ptc:User:id:1')).toBeUndefined()
+    expect((await l2.get('ptc:User:id:1')).hit).toBe(false)
+    expect(await cache.get('ptc:Post:id:1')).toBe('post')
+  })
+
+  it.each([1, 10_000])(
+    'removes exactly the %i entries carrying an invalidated tag from both tiers',
+    async (entries) => {
+      const l1 = new MemoryCache({ max: 20_000 })
+      const { cache, l2 } = await instance(nextPrefix(), { l1 })
+      for (let i = 0; i < entries; i += 1000)
+        await Promise.all(
+          Array.from({ length: Math.min(1000, entries - i) }, (_, j) =>
+            cache.getOrSet(`k${i + j}`, async () => i + j, { tags: ['t'] }),
+          ),
+        )
+      await cache.getOrSet('other', async () => 'stays', { tags: ['u'] })
+      expect(l1.size).toBe(entries + 1)
+      await cache.invalidateTags(['t'])
+      expect(l1.size).toBe(1)
+      const reads = await Promise.all(Array.from({ length: entries }, (_, i) => l2.get(`k${i}`)))
+      expect(reads.filter((read) => read.hit)).toEqual([])
+      expect(await cache.get('other')).toBe('stays')
+      expect((await l2.get('other')).hit).toBe(true)
+    },
+  )
+
+  it('stores nothing when its tag is invalidated on this instance while the loader runs', async () => {
+    const { cache, l2 } = await instance(nextPrefix())
+    const started = deferred()
+    const gate = deferred()
+    const read = cache.getOrSet(
+      'k',
+      async () => {
+        started.resolve()
+        await gate.promise
+        return 'old'
+      },
+      { tags: ['user:1'] },
+    )
+    await started.promise
+    await cache.invalidateTags(['user:1'])
+    gate.resolve()
+    expect(await read).toBe('old')
+    expect(await admin.exists(`${l2.prefix}:k`)).toBe(0)
+    const next = vi.fn(async () => 'new')
+    expect(await cache.getOrSet('k', next, { tags: ['user:1'] })).toBe('new')
+    expect(next).toHaveBeenCalledTimes(1)
+  })
+
+  it('stores nothing when another instance invalidates its tag while the loader runs', async () => {
+    const prefix = nextPrefix()
+    const { cache: reader, l2 } = await instance(prefix)
+    const { cache: writer } = await instance(prefix)
+    const started = deferred()
+    const gate = deferred()
+    const read = reader.getOrSet(
+      'k',
+      async () => {
+        started.resolve()
+        await gate.promise
+        return 'old'
+      },
+      { tags: ['user:1'] },
+    )
+    await started.promise
+    await writer.invalidateTags(['user:1'])
+    gate.resolve()
+    expect(await read).toBe('old')
+    expect(await admin.exists(`${l2.prefix}:k`)).toBe(0)
+    const next = vi.fn(async () => 'new')
+    expect(await reader.getOrSet('k', next, { tags: ['user:1'] })).toBe('new')
+    expect(await writer.getOrSet('k', next, { tags: ['user:1'] })).toBe('new')
+    expect(next).toHaveBeenCalledTimes(1)
+  })
+
+  it('runs one loader for 100 concurrent misses of one key', async () => {
+    const { cache, l2 } = await instance(nextPrefix())
+    const loader = vi.fn(async () => ({ id: 1 }))
+    const results = await Promise.all(Array.from({ length: 100 }, () => cache.getOrSet('k', loader)))
+    expect(loader).toHaveBeenCalledTimes(1)
+    expect(results.every((r) => r.id === 1)).toBe(true)
+    expect(new Set(results).size).toBe(100)
+    expect((await l2.get('k')).hit).toBe(true)
+  })
+
+  it('does not cache a rejected loader in either tier', async () => {
+    const { cache, l2 } = await instance(nextPrefix())
+    await expect(
+      cache.getOrSet('k', async () => {
+        throw new Error('boom')
+      }),
+    ).rejects.toThrow('boom')
+    expect((await l2.get('k')).hit).toBe(false)
+    expect(await cache.getOrSet('k', async () => 'ok')).toBe('ok')
+  })
+
+  it('round-trips Decimal, BigInt, Date, Uint8Array, null and nested rows through L2 exactly', async () => {
+    const prefix = nextPrefix()
+    const { cache: writer } = await instance(prefix, { l1: false })
+    const { cache: reader } = await instance(prefix, { l1: false })
+    const row = {
+      id: 1n,
+      price: new Decimal('99.95'),
+      at: new Date('2020-02-29T12:00:00.000Z'),
+      bytes: new Uint8Array([7, 8, 9]),
+      none: null,
+      author: { id: 2, profile: null, posts: [{ id: 3, price: new Decimal('1e-8') }] },
+    }
+    await writer.getOrSet('row', async () => row)
+    const back = await reader.getOrSet('row', async () => ({}) as typeof row)
+    expect(back).toEqual(row)
+    expect(Decimal.isDecimal(back.price) && back.price.equals(row.price)).toBe(true)
+    expect(back.bytes.constructor).toBe(Uint8Array)
+    expect(reader.stats().l2.hits).toBe(1)
+  })
+
+  it('keeps what L1 and L2 hold when a caller mutates a returned value', async () => {
+    for (const l1 of [undefined, false as const]) {
+      const { cache } = await instance(nextPrefix(), l1 === false ? { l1 } : {})
+      const first = await cache.getOrSet('k', async () => ({ list: [1], name: 'a' }))
+      first.list.push(2)
+      first.name = 'mutated'
+      const second = await cache.getOrSet('k', async () => ({ list: [] as number[], name: 'reloaded' }))
+      expect(second).toEqual({ list: [1], name: 'a' })
+      second.list.push(3)
+      expect(await cache.getOrSet('k', async () => ({ list: [] as number[], name: 'reloaded' }))).toEqual({
+        list: [1],
+        name: 'a',
+      })
+    }
+  })
+
+  it('serves a stale L2 value once, refreshes it in the background, then serves the fresh value', async () => {
+    const clock = manualClock()
+    const { emitter } = recordingEmitter()
+    const { cache } = await instance(nextPrefix(), { l1: false, now: clock.now, events: emitter as EventEmitter })
+    await cache.getOrSet('k', async () => 'v1', { ttl: 10, swr: 60 })
+    clock.advance(15_000)
+    const gate = deferred()
+    const refresh = vi.fn(async () => {
+      await gate.promise
+      return 'v2'
+    })
+    const stored = nextEvent(emitter, 'set')
+    expect(await cache.getOrSet('k', refresh, { ttl: 10, swr: 60 })).toBe('v1')
+    gate.resolve()
+    await stored
+    expect(await cache.getOrSet('k', refresh, { ttl: 10, swr: 60 })).toBe('v2')
+    expect(refresh).toHaveBeenCalledTimes(1)
+  })
+
+  it('treats a corrupted value under the prefix as a miss, removes it and stores the loaded value', async () => {
+    const { cache, l2 } = await instance(nextPrefix())
+    await admin.set(`${l2.prefix}:k`, 'definitely not an entry')
+    expect(await cache.getOrSet('k', async () => 'loaded')).toBe('loaded')
+    expect(await l2.get('k')).toMatchObject({ hit: true, value: 'loaded' })
+  })
+
+  it('clears both tiers and never deletes a key outside its prefix', async () => {
+    const prefix = nextPrefix()
+    const { cache, l2 } = await instance(prefix)
+    await admin.set(`${prefix}-sentinel`, 'keep')
+    await admin.set(`${prefix}x:sentinel`, 'keep')
+    await cache.set('a', 1)
+    await cache.clear()
+    expect(await cache.get('a')).toBeUndefined()
+    expect((await l2.get('a')).hit).toBe(false)
+    expect(await admin.get(`${prefix}-sentinel`)).toBe('keep')
+    expect(await admin.get(`${prefix}x:sentinel`)).toBe('keep')
+  })
+})

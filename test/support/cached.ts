@@ -1,0 +1,41 @@
+import { EventEmitter, once } from 'node:events'
+import { tieredCache } from '../../src/extension.ts'
+import type { TieredCacheOptions } from '../../src/options.ts'
+import type { AnyPrisma, Provider, Testbed } from './factory.ts'
+
+/** Counts the queries that reach the database: applied under the cache, it sees only misses and writes. */
+export function countQueries(base: AnyPrisma) {
+  const counter = { count: 0, operations: [] as string[] }
+  const client = base.$extends({
+    name: 'queryCounter',
+    query: {
+      $allOperations({ model, operation, args, query }) {
+        counter.count++
+        counter.operations.push(`${model ?? ''}.${operation}`)
+        return query(args)
+      },
+    },
+  })
+  return { counter, client }
+}
+
+/**
+ * One application instance: a PrismaClient on the testbed's database for `provider`, with a
+ * query counter under the cache and the cache on top, sharing Redis with every other instance
+ * made from the same testbed and provider.
+ */
+export async function cachedInstance(bed: Testbed, provider: Provider, options: TieredCacheOptions = {}) {
+  const base = await bed.prisma(provider)
+  const events = new EventEmitter()
+  events.on('error', () => {})
+  const { counter, client } = countQueries(base)
+  const redis = options.redis === undefined ? bed.redis() : options.redis
+  const prisma = client.$extends(tieredCache({ prefix: `${bed.prefix}-${provider}`, events, ...options, redis }))
+  bed.defer(() => prisma.$cache.close())
+  await prisma.$cache.ready()
+  /** Resolves at the next invalidation message this instance receives from another one. */
+  const nextBusMessage = () => once(events, 'bus')
+  return { prisma, base: base as AnyPrisma, counter, events, nextBusMessage }
+}
+
+export type Instance = Awaited<ReturnType<typeof cachedInstance>>

@@ -1,0 +1,197 @@
+import { describe, expect, it } from 'vitest'
+import { KeyPattern } from '../../../src/cache/keys.ts'
+import { MemoryCache } from '../../../src/cache/memory.ts'
+import { CacheOptionError } from '../../../src/errors.ts'
+
+function clock(start = 1_000_000) {
+  const time = { now: start }
+  return { time, now: () => time.now }
+}
+
+describe('MemoryCache', () => {
+  it('sets, gets and deletes a value', () => {
+    const cache = new MemoryCache()
+    expect(cache.set('a', { n: 1 })).toBe(true)
+    expect(cache.get('a')?.value).toEqual({ n: 1 })
+    expect(cache.delete('a')).toBe(1)
+    expect(cache.get('a')).toBeUndefined()
+  })
+
+  it('expires an entry when the clock passes its TTL', () => {
+    const { time, now } = clock()
+    const cache = new MemoryCache({ now })
+    cache.set('a', 1, { ttl: 10 })
+    time.now += 9_999
+    expect(cache.get('a')?.fresh).toBe(true)
+    time.now += 1
+    expect(cache.get('a')).toBeUndefined()
+    expect(cache.size).toBe(0)
+  })
+
+  it('returns an entry inside its stale window, marked not fresh, and drops it after', () => {
+    const { time, now } = clock()
+    const cache = new MemoryCache({ now })
+    cache.set('a', 1, { ttl: 10, swr: 5 })
+    time.now += 12_000
+    expect(cache.get('a')).toMatchObject({ value: 1, fresh: false })
+    time.now += 3_000
+    expect(cache.get('a')).toBeUndefined()
+  })
+
+  it('uses its default TTL when set gives none', () => {
+    const { time, now } = clock()
+    const cache = new MemoryCache({ ttl: 2, now })
+    cache.set('a', 1)
+    time.now += 2_000
+    expect(cache.get('a')).toBeUndefined()
+  })
+
+  it('holds at most its capacity: 5 after 10 inserts', () => {
+    const cache = new MemoryCache({ max: 5 })
+    for (let i = 0; i < 10; i++) cache.set(`k${i}`, i)
+    expect(cache.size).toBe(5)
+  })
+
+  it('evicts the least recently used entry, a read counting as a use', () => {
+    const cache = new MemoryCache({ max: 3 })
+    cache.set('a', 1)
+    cache.set('b', 2)
+    cache.set('c', 3)
+    cache.get('a')
+    cache.set('d', 4)
+    expect(cache.has('a')).toBe(true)
+    expect(cache.has('b')).toBe(false)
+  })
+
+  it('does not count expired entries', () => {
+    const { time, now } = clock()
+    const cache = new MemoryCache({ now })
+    cache.set('a', 1, { ttl: 1 })
+    cache.set('b', 1, { ttl: 100 })
+    time.now += 1_000
+    expect(cache.size).toBe(1)
+  })
+
+  it('invalidates a pattern of one entity and leaves the other', () => {
+    const cache = new MemoryCache()
+    cache.set('ptc:User:id:1', 1)
+    cache.set('ptc:User:id:2', 2)
+    cache.set('ptc:Post:id:1', 3)
+    expect(cache.invalidatePattern(KeyPattern.entity('User'))).toBe(2)
+    expect(cache.has('ptc:User:id:1')).toBe(false)
+    expect(cache.has('ptc:Post:id:1')).toBe(true)
+  })
+
+  it('invalidates exactly the entries that carry a tag', () => {
+    const cache = new MemoryCache()
+    cache.set('a', 1, { tags: ['t1'] })
+    cache.set('b', 2, { tags: ['t1', 't2'] })
+    cache.set('c', 3, { tags: ['t2'] })
+    cache.set('d', 4)
+    expect(cache.invalidateTags(['t1'])).toBe(2)
+    expect(['a', 'b', 'c', 'd'].map((k) => cache.has(k))).toEqual([false, false, true, true])
+  })
+
+  it('keeps its tag index in step with evictions, overwrites and expiry', () => {
+    const { time, now } = clock()
+    const cache = new MemoryCache({ max: 2, now })
+    cache.set('a', 1, { tags: ['t'] })
+    cache.set('b', 2, { tags: ['t'] })
+    cache.set('c', 3) // evicts a
+    cache.set('a', 4) // a again, untagged
+    expect(cache.invalidateTags(['t'])).toBe(0) // b was evicted by a; a does not carry t
+    expect(cache.get('a')?.value).toBe(4)
+
+    cache.set('x', 5, { tags: ['t'] })
+    cache.set('x', 6, { tags: ['u'] })
+    expect(cache.invalidateTags(['t'])).toBe(0)
+    expect(cache.get('x')?.value).toBe(6)
+
+    cache.set('y', 7, { tags: ['t'], ttl: 1 })
+    time.now += 1_000
+    expect(cache.size).toBe(1) // y expired and is purged
+    cache.set('y', 8)
+    expect(cache.invalidateTags(['t'])).toBe(0)
+    expect(cache.get('y')?.value).toBe(8)
+  })
+
+  it('returns copies, so a caller mutating a value changes neither the cache nor the next caller', () => {
+    const cache = new MemoryCache()
+    const original = { name: 'Ada', posts: [{ id: 1 }] }
+    cache.set('a', original)
+    original.name = 'changed before read'
+    const first = cache.get<typeof original>('a')!.value
+    first.posts.push({ id: 2 })
+    first.name = 'changed after read'
+    expect(cache.get('a')?.value).toEqual({ name: 'Ada', posts: [{ id: 1 }] })
+  })
+
+  it('refuses a set captured before an invalidation of one of its tags, guards or its key', () => {
+    const cache = new MemoryCache()
+    const seq = cache.capture()
+    cache.invalidateTags(['t'])
+    expect(cache.set('a', 1, { tags: ['t'], capturedSeq: seq })).toBe(false)
+    expect(cache.set('a', 1, { tags: ['u'], guards: ['t'], capturedSeq: seq })).toBe(false)
+    expect(cache.set('a', 1, { tags: ['u'], capturedSeq: seq })).toBe(true)
+    const later = cache.capture()
+    cache.delete('a')
+    expect(cache.set('a', 1, { capturedSeq: later })).toBe(false)
+    expect(cache.set('a', 1, { tags: ['t'], capturedSeq: cache.capture() })).toBe(true)
+  })
+
+  it('refuses every set captured before a clear or a pattern invalidation', () => {
+    const cache = new MemoryCache()
+    const seq = cache.capture()
+    cache.clear()
+    expect(cache.set('a', 1, { capturedSeq: seq })).toBe(false)
+    const next = cache.capture()
+    cache.invalidatePattern('nothing:*')
+    expect(cache.set('a', 1, { capturedSeq: next })).toBe(false)
+  })
+
+  it('forgets old invalidations past a bound and then refuses every older capture', () => {
+    const cache = new MemoryCache()
+    const seq = cache.capture()
+    for (let i = 0; i <= 100_000; i += 1000) cache.invalidateTags(Array.from({ length: 1000 }, (_, j) => `t${i + j}`))
+    expect(cache.set('a', 1, { tags: ['unrelated'], capturedSeq: seq })).toBe(false)
+    expect(cache.set('a', 1, { tags: ['t5'], capturedSeq: cache.capture() })).toBe(true)
+  })
+
+  it('bounds its size in bytes, counting the known payload length', () => {
+    const cache = new MemoryCache({ maxBytes: 100 })
+    cache.set('a', 'x', { bytes: 60 })
+    cache.set('b', 'y', { bytes: 30 })
+    expect(cache.bytes).toBe(90)
+    cache.set('c', 'z', { bytes: 30 })
+    expect(cache.has('a')).toBe(false)
+    expect(cache.bytes).toBe(60)
+    expect(cache.set('big', 'w', { bytes: 101 })).toBe(false)
+  })
+
+  it('estimates the size of a value whose payload is unknown', () => {
+    const cache = new MemoryCache({ maxBytes: 1000 })
+    cache.set('a', { text: 'x'.repeat(500) })
+    expect(cache.bytes).toBeGreaterThan(500)
+    expect(cache.set('b', { text: 'x'.repeat(2000) })).toBe(false)
+  })
+
+  it.each([
+    ['max', { max: 0 }],
+    ['max', { max: 1.5 }],
+    ['maxBytes', { maxBytes: -1 }],
+    ['ttl', { ttl: -1 }],
+    ['ttl', { ttl: 0 }],
+    ['now', { now: 5 as unknown as () => number }],
+  ])('rejects a bad %s with a TypeError naming it', (option, options) => {
+    let error: unknown
+    try {
+      new MemoryCache(options)
+    } catch (e) {
+      error = e
+    }
+    expect(error).toBeInstanceOf(TypeError)
+    expect(error).toBeInstanceOf(CacheOptionError)
+    expect((error as CacheOptionError).option).toBe(option)
+    expect((error as CacheOptionError).code).toBe('E_CACHE_OPTION')
+  })
+})

@@ -151,7 +151,14 @@ export function tieredCache(options?: TieredCacheOptions) {
 
     function read(self: unknown, operation: string, args: unknown) {
       const context = Prisma.getExtensionContext(self) as unknown as { $name: string; $parent: Record<string, unknown> }
-      return runtime.read(context.$parent, context.$name, operation, args as Record<string, unknown> | undefined)
+      const parent = context.$parent
+      return runtime.read(
+        parent,
+        parent === (withHook as unknown),
+        context.$name,
+        operation,
+        args as Record<string, unknown> | undefined,
+      )
     }
   })
 }

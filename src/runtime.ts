@@ -6,7 +6,7 @@ import { TieredCache } from './cache/tiered.ts'
 import type { CacheStats, GetOrSetOptions } from './cache/types.ts'
 import { buildDataModel, type DataModel } from './datamodel.ts'
 import { explicitKey, queryKey, wrapKey } from './keys.ts'
-import { checkTags, planRead, type ResolvedOptions } from './options.ts'
+import { checkTags, planRead, type ReadPlan, type ResolvedOptions } from './options.ts'
 import { CachedPrismaPromise } from './prisma-promise.ts'
 import {
   READ_OPERATIONS,
@@ -102,9 +102,15 @@ export class CacheRuntime {
   /**
    * A read method of the model layer. Outside a transaction, with caching asked for, it answers
    * from the cache; otherwise it returns the parent client's own promise untouched.
+   * `topLevel` is the parent of the extended client itself: any other parent is a transaction's.
    */
-  read(parentClient: AnyClient, model: string, operation: string, args: Record<string, unknown> | undefined) {
-    const delegate = parentClient[lowerFirst(model)] as AnyDelegate
+  read(
+    parentClient: AnyClient,
+    topLevel: boolean,
+    model: string,
+    operation: string,
+    args: Record<string, unknown> | undefined,
+  ) {
     let queryArgs = args
     let cache: unknown
     let strategy: unknown
@@ -114,21 +120,22 @@ export class CacheRuntime {
       strategy = s
       queryArgs = rest
     }
-    if (isTransactionClient(parentClient)) return delegate[operation]!(queryArgs)
+    const direct = () => (parentClient[lowerFirst(model)] as AnyDelegate)[operation]!(queryArgs)
+    if (!topLevel && isTransactionClient(parentClient)) return direct()
     const plan = planRead(this.options, model, cache, strategy)
-    if (!plan) return delegate[operation]!(queryArgs)
+    if (!plan) return direct()
     return new CachedPrismaPromise(
-      () => this.#cachedRead(delegate, model, operation, queryArgs ?? {}, plan),
-      () => delegate[operation]!(queryArgs) as { requestTransaction?(transaction: unknown): unknown },
+      () => this.#cachedRead(parentClient, model, operation, queryArgs ?? {}, plan),
+      direct as () => { requestTransaction?(transaction: unknown): unknown },
     )
   }
 
-  async #cachedRead(
-    delegate: AnyDelegate,
+  #cachedRead(
+    parentClient: AnyClient,
     model: string,
     operation: string,
     args: Record<string, unknown>,
-    plan: NonNullable<ReturnType<typeof planRead>>,
+    plan: ReadPlan,
   ): Promise<unknown> {
     // findUniqueOrThrow shares findUnique's entry: a cached null is Prisma's not-found error.
     const orThrow = operation.endsWith(ORTHROW_SUFFIX)
@@ -138,6 +145,30 @@ export class CacheRuntime {
       plan.key !== undefined
         ? explicitKey(fingerprint, plan.key)
         : queryKey(fingerprint, model, loadOperation, args, this.options.context?.())
+    const meta = { model, operation }
+    // The hot path: a fresh L1 hit needs neither the read's tags nor a load.
+    if (plan.policy === 'cache-first') {
+      const hit = this.cache.peek(key, meta)
+      if (hit !== undefined) {
+        return orThrow && hit.value === null
+          ? Promise.reject(notFound(model, operation, this.#clientVersion))
+          : Promise.resolve(hit.value)
+      }
+    }
+    return this.#load(parentClient, model, operation, loadOperation, key, meta, args, plan, orThrow)
+  }
+
+  async #load(
+    parentClient: AnyClient,
+    model: string,
+    operation: string,
+    loadOperation: string,
+    key: string,
+    meta: { model: string; operation: string },
+    args: Record<string, unknown>,
+    plan: ReadPlan,
+    orThrow: boolean,
+  ): Promise<unknown> {
     const deps = readDependencies(this.dataModel, model, loadOperation, args)
     const tags = plan.tags.length === 0 ? deps.tags : [...deps.tags, ...plan.tags.map(userTag)]
     const recordsOf = deps.recordsOf
@@ -146,12 +177,13 @@ export class CacheRuntime {
       swr: plan.swr,
       tags,
       policy: plan.policy,
-      meta: { model, operation },
+      meta,
       ...(recordsOf !== undefined && {
         guards: [`m:${recordsOf}`],
         lateTags: (value: unknown) => recordTags(this.dataModel, recordsOf, value) ?? [`m:${recordsOf}`],
       }),
     }
+    const delegate = parentClient[lowerFirst(model)] as AnyDelegate
     const value = await this.cache.getOrSet(key, () => delegate[loadOperation]!(args) as Promise<unknown>, options)
     if (orThrow && value === null) throw notFound(model, operation, this.#clientVersion)
     return value

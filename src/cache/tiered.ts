@@ -291,6 +291,25 @@ export class TieredCache {
     }
   }
 
+  /**
+   * A fresh L1 hit for `key`, synchronously, or `undefined` with nothing counted (the caller then
+   * goes through `getOrSet`, which counts the miss). The hot path of a read whose tags and options
+   * are only worth building on a miss; `key` must be one `getOrSet` would accept.
+   */
+  peek<T>(key: string, meta?: Meta): MemoryHit<T> | undefined {
+    if (!this.#l1Usable()) return undefined
+    let hit: MemoryHit<T> | undefined
+    try {
+      hit = this.#l1!.get<T>(key)
+    } catch {
+      return undefined
+    }
+    if (hit === undefined || !hit.fresh) return undefined
+    this.#counters.l1Hits++
+    this.#emitter?.emit('hit', { key, tier: 'l1', model: meta?.model, operation: meta?.operation })
+    return hit
+  }
+
   stats(): CacheStats {
     return this.#counters.snapshot({ entries: this.#l1?.size ?? 0, bytes: this.#l1?.bytes ?? 0 })
   }

@@ -1,7 +1,10 @@
 import { Prisma } from '@prisma/client/extension'
 import type { Operation } from '@prisma/client/runtime/client'
 import type { CacheStats } from './cache/types.ts'
+import { CacheMetrics, type MetricsOption, renderCacheMetrics, splitMetricsOption } from './metrics.ts'
 import { type CacheArgs, resolveOptions, type TieredCacheOptions } from './options.ts'
+import type { AccelerateInfo } from './prisma-promise.ts'
+import { CachedPrismaPromise } from './prisma-promise.ts'
 import { CacheRuntime, type InvalidateInput, type WrapOptions } from './runtime.ts'
 
 /** A read's arguments with the cache options; `Subset` makes a misspelt or unknown key a compile error. */
@@ -13,6 +16,12 @@ type SelectSubset<T, U> = Subset<T, U> &
     : T extends { select: unknown; omit: unknown }
       ? 'Please either choose `select` or `omit`.'
       : unknown)
+
+/** What a read method returns: Prisma's promise, with Prisma Accelerate's `withAccelerateInfo()`. */
+export type CachedPromise<T> = Prisma.PrismaPromise<T> & {
+  /** The result with how the cache answered it (`cacheStatus` `ttl`, `swr`, `miss`, or `none` when not cached). */
+  withAccelerateInfo(): Promise<{ data: T; info: AccelerateInfo }>
+}
 
 /** `prisma.$cache`: the cache of this client. */
 export interface CacheClient {
@@ -32,6 +41,12 @@ export interface CacheClient {
   stats(): CacheStats
   /** Ends the connections the extension opened itself (never yours); idempotent. */
   close(): Promise<void>
+  /**
+   * The counters in the Prometheus text format (serve it with `METRICS_CONTENT_TYPE`): totals per
+   * tier from `stats()`, and with the `metrics` option counters by model and operation and a
+   * latency histogram of cached reads by outcome.
+   */
+  metrics(): string
   /** Cache-aside for anything else (raw SQL, HTTP calls), with the same tiers, coalescing and tags. */
   wrap<T>(key: string, fn: () => Promise<T> | T, options?: WrapOptions): Promise<T>
 }
@@ -51,10 +66,16 @@ const requestId = () => `ptc-${Date.now().toString(36)}-${(requestCounter++).toS
  * The Prisma extension: `new PrismaClient({ adapter }).$extends(tieredCache({ redis }))`.
  * Options are checked here; a bad one throws a `TypeError` naming it.
  */
-export function tieredCache(options?: TieredCacheOptions) {
-  const resolved = resolveOptions(options)
+export function tieredCache(options?: TieredCacheOptions & MetricsOption) {
+  const split = splitMetricsOption(options)
+  const resolved = resolveOptions(split.options)
   return Prisma.defineExtension((client) => {
-    const runtime = new CacheRuntime(client as never, resolved)
+    // Only with the `metrics` option: then it hears every event, and times every cached read.
+    const metrics = split.metrics && new CacheMetrics(split.metrics)
+    const runtime = new CacheRuntime(
+      client as never,
+      metrics ? { ...resolved, events: metrics.sink(resolved.events) } : resolved,
+    )
     const base = client as unknown as { _originalClient?: object }
     const baseTransaction = Object.getPrototypeOf(base._originalClient ?? client).$transaction as (
       this: unknown,
@@ -67,6 +88,7 @@ export function tieredCache(options?: TieredCacheOptions) {
       name: 'tieredCache:query',
       query: {
         $allOperations(params) {
+          metrics?.query(params.model)
           return runtime.onQuery(params as Parameters<CacheRuntime['onQuery']>[0])
         },
       },
@@ -78,7 +100,19 @@ export function tieredCache(options?: TieredCacheOptions) {
       ready: () => runtime.ready(),
       stats: () => runtime.stats(),
       close: () => runtime.close(),
-      wrap: (key, fn, wrapOptions) => runtime.wrap(key, fn, wrapOptions),
+      metrics: () =>
+        renderCacheMetrics(
+          {
+            stats: runtime.stats(),
+            pendingInvalidations: runtime.cache.pendingInvalidations,
+            l1Trusted: runtime.cache.l1Trusted,
+          },
+          metrics,
+        ),
+      wrap: (key, fn, wrapOptions) =>
+        metrics
+          ? metrics.measure('', 'wrap', () => runtime.wrap(key, metrics.loader(fn), wrapOptions))
+          : runtime.wrap(key, fn, wrapOptions),
     }
     const $accelerate: AccelerateCompat = {
       invalidate: async (input) => {
@@ -108,42 +142,40 @@ export function tieredCache(options?: TieredCacheOptions) {
             this: T,
             args: SelectSubset<A, ReadArgs<T, 'findUnique'>>,
           ) {
-            return read(this, 'findUnique', args) as Prisma.PrismaPromise<Prisma.Result<T, A, 'findUnique'>>
+            return read(this, 'findUnique', args) as CachedPromise<Prisma.Result<T, A, 'findUnique'>>
           },
           findUniqueOrThrow<T, const A extends ReadArgs<T, 'findUniqueOrThrow'>>(
             this: T,
             args: SelectSubset<A, ReadArgs<T, 'findUniqueOrThrow'>>,
           ) {
-            return read(this, 'findUniqueOrThrow', args) as Prisma.PrismaPromise<
-              Prisma.Result<T, A, 'findUniqueOrThrow'>
-            >
+            return read(this, 'findUniqueOrThrow', args) as CachedPromise<Prisma.Result<T, A, 'findUniqueOrThrow'>>
           },
           findFirst<T, const A extends ReadArgs<T, 'findFirst'>>(
             this: T,
             args?: SelectSubset<A, ReadArgs<T, 'findFirst'>>,
           ) {
-            return read(this, 'findFirst', args) as Prisma.PrismaPromise<Prisma.Result<T, A, 'findFirst'>>
+            return read(this, 'findFirst', args) as CachedPromise<Prisma.Result<T, A, 'findFirst'>>
           },
           findFirstOrThrow<T, const A extends ReadArgs<T, 'findFirstOrThrow'>>(
             this: T,
             args?: SelectSubset<A, ReadArgs<T, 'findFirstOrThrow'>>,
           ) {
-            return read(this, 'findFirstOrThrow', args) as Prisma.PrismaPromise<Prisma.Result<T, A, 'findFirstOrThrow'>>
+            return read(this, 'findFirstOrThrow', args) as CachedPromise<Prisma.Result<T, A, 'findFirstOrThrow'>>
           },
           findMany<T, const A extends ReadArgs<T, 'findMany'>>(
             this: T,
             args?: SelectSubset<A, ReadArgs<T, 'findMany'>>,
           ) {
-            return read(this, 'findMany', args) as Prisma.PrismaPromise<Prisma.Result<T, A, 'findMany'>>
+            return read(this, 'findMany', args) as CachedPromise<Prisma.Result<T, A, 'findMany'>>
           },
           count<T, const A extends ReadArgs<T, 'count'>>(this: T, args?: Subset<A, ReadArgs<T, 'count'>>) {
-            return read(this, 'count', args) as Prisma.PrismaPromise<Prisma.Result<T, A, 'count'>>
+            return read(this, 'count', args) as CachedPromise<Prisma.Result<T, A, 'count'>>
           },
           aggregate<T, const A extends ReadArgs<T, 'aggregate'>>(this: T, args: Subset<A, ReadArgs<T, 'aggregate'>>) {
-            return read(this, 'aggregate', args) as Prisma.PrismaPromise<Prisma.Result<T, A, 'aggregate'>>
+            return read(this, 'aggregate', args) as CachedPromise<Prisma.Result<T, A, 'aggregate'>>
           },
           groupBy<T, const A extends ReadArgs<T, 'groupBy'>>(this: T, args: Subset<A, ReadArgs<T, 'groupBy'>>) {
-            return read(this, 'groupBy', args) as Prisma.PrismaPromise<Prisma.Result<T, A, 'groupBy'>>
+            return read(this, 'groupBy', args) as CachedPromise<Prisma.Result<T, A, 'groupBy'>>
           },
         },
       },
@@ -152,12 +184,18 @@ export function tieredCache(options?: TieredCacheOptions) {
     function read(self: unknown, operation: string, args: unknown) {
       const context = Prisma.getExtensionContext(self) as unknown as { $name: string; $parent: Record<string, unknown> }
       const parent = context.$parent
-      return runtime.read(
+      const result = runtime.read(
         parent,
         parent === (withHook as unknown),
         context.$name,
         operation,
         args as Record<string, unknown> | undefined,
+      )
+      if (metrics === undefined || !(result instanceof CachedPrismaPromise)) return result
+      // then() starts the read inside the measuring scope; a batch $transaction still gets the real query.
+      return new CachedPrismaPromise(
+        () => metrics.measure(context.$name, operation, () => result.then((value) => value)),
+        () => result,
       )
     }
   })

@@ -5,13 +5,22 @@
  * and a read answered from the cache would never reach it.
  */
 export class CachedPrismaPromise<T> implements PromiseLike<T> {
-  readonly #run: () => Promise<T>
+  readonly #run: (outcome: ReadOutcome) => Promise<T>
   readonly #direct: () => { requestTransaction?(transaction: unknown): unknown }
+  readonly #outcome: ReadOutcome = { status: 'ttl', signature: '' }
   #promise: Promise<T> | undefined
 
-  constructor(run: () => Promise<T>, direct: () => { requestTransaction?(transaction: unknown): unknown }) {
+  constructor(
+    run: (outcome: ReadOutcome) => Promise<T>,
+    direct: () => { requestTransaction?(transaction: unknown): unknown },
+  ) {
     this.#run = run
     this.#direct = direct
+  }
+
+  /** Prisma Accelerate's method: the result with how the cache answered it. */
+  withAccelerateInfo(): Promise<{ data: T; info: AccelerateInfo }> {
+    return this.#start().then((data) => ({ data, info: accelerateInfo(this.#outcome) }))
   }
 
   get [Symbol.toStringTag](): 'PrismaPromise' {
@@ -19,7 +28,7 @@ export class CachedPrismaPromise<T> implements PromiseLike<T> {
   }
 
   #start(): Promise<T> {
-    this.#promise ??= this.#run()
+    this.#promise ??= this.#run(this.#outcome)
     return this.#promise
   }
 
@@ -44,4 +53,46 @@ export class CachedPrismaPromise<T> implements PromiseLike<T> {
     const direct = this.#direct()
     return direct.requestTransaction ? direct.requestTransaction(transaction) : direct
   }
+}
+
+/** How the cache answered one read, filled in by the read. */
+export interface ReadOutcome {
+  /** `ttl`: a fresh hit; `swr`: a stale hit being refreshed; `miss`: this read queried the database. */
+  status: 'ttl' | 'swr' | 'miss'
+  /** The cache key. */
+  signature: string
+}
+
+/** Prisma Accelerate's description of how a read was answered. */
+export interface AccelerateInfo {
+  readonly cacheStatus: 'ttl' | 'swr' | 'miss' | 'none'
+  readonly lastModified: Date
+  readonly region: string
+  readonly requestId: string
+  readonly signature: string
+}
+
+let requests = 0
+
+export function accelerateInfo(outcome: ReadOutcome | undefined): AccelerateInfo {
+  return {
+    cacheStatus: outcome?.status ?? 'none',
+    lastModified: new Date(),
+    region: 'local',
+    requestId: `ptc-${process.pid.toString(36)}-${(requests++).toString(36)}`,
+    signature: outcome?.signature ?? '',
+  }
+}
+
+/**
+ * Gives a promise Prisma returned for an uncached read Accelerate's `withAccelerateInfo()`, so
+ * code written for Accelerate runs unchanged whether or not a read is cached.
+ */
+export function withNoCacheInfo<P extends object>(promise: P): P {
+  ;(promise as { withAccelerateInfo?: unknown }).withAccelerateInfo = () =>
+    Promise.resolve(promise as unknown as PromiseLike<unknown>).then((data) => ({
+      data,
+      info: accelerateInfo(undefined),
+    }))
+  return promise
 }

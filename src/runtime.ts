@@ -7,7 +7,7 @@ import type { CacheStats, GetOrSetOptions } from './cache/types.ts'
 import { buildDataModel, type DataModel } from './datamodel.ts'
 import { explicitKey, queryKey, wrapKey } from './keys.ts'
 import { checkTags, planRead, type ReadPlan, type ResolvedOptions } from './options.ts'
-import { CachedPrismaPromise } from './prisma-promise.ts'
+import { CachedPrismaPromise, type ReadOutcome, withNoCacheInfo } from './prisma-promise.ts'
 import {
   READ_OPERATIONS,
   rawInvalidations,
@@ -123,9 +123,9 @@ export class CacheRuntime {
     const direct = () => (parentClient[lowerFirst(model)] as AnyDelegate)[operation]!(queryArgs)
     if (!topLevel && isTransactionClient(parentClient)) return direct()
     const plan = planRead(this.options, model, cache, strategy)
-    if (!plan) return direct()
+    if (!plan) return withNoCacheInfo(direct() as object)
     return new CachedPrismaPromise(
-      () => this.#cachedRead(parentClient, model, operation, queryArgs ?? {}, plan),
+      (outcome) => this.#cachedRead(parentClient, model, operation, queryArgs ?? {}, plan, outcome),
       direct as () => { requestTransaction?(transaction: unknown): unknown },
     )
   }
@@ -136,6 +136,7 @@ export class CacheRuntime {
     operation: string,
     args: Record<string, unknown>,
     plan: ReadPlan,
+    outcome: ReadOutcome,
   ): Promise<unknown> {
     // findUniqueOrThrow shares findUnique's entry: a cached null is Prisma's not-found error.
     const orThrow = operation.endsWith(ORTHROW_SUFFIX)
@@ -146,6 +147,7 @@ export class CacheRuntime {
         ? explicitKey(fingerprint, plan.key)
         : queryKey(fingerprint, model, loadOperation, args, this.options.context?.())
     const meta = { model, operation }
+    outcome.signature = key
     // The hot path: a fresh L1 hit needs neither the read's tags nor a load.
     if (plan.policy === 'cache-first') {
       const hit = this.cache.peek(key, meta)
@@ -155,7 +157,7 @@ export class CacheRuntime {
           : Promise.resolve(hit.value)
       }
     }
-    return this.#load(parentClient, model, operation, loadOperation, key, meta, args, plan, orThrow)
+    return this.#load(parentClient, model, operation, loadOperation, key, meta, args, plan, orThrow, outcome)
   }
 
   async #load(
@@ -168,6 +170,7 @@ export class CacheRuntime {
     args: Record<string, unknown>,
     plan: ReadPlan,
     orThrow: boolean,
+    outcome: ReadOutcome,
   ): Promise<unknown> {
     const deps = readDependencies(this.dataModel, model, loadOperation, args)
     const tags = plan.tags.length === 0 ? deps.tags : [...deps.tags, ...plan.tags.map(userTag)]
@@ -184,7 +187,14 @@ export class CacheRuntime {
       }),
     }
     const delegate = parentClient[lowerFirst(model)] as AnyDelegate
-    const value = await this.cache.getOrSet(key, () => delegate[loadOperation]!(args) as Promise<unknown>, options)
+    const value = await this.cache.getOrSet(
+      key,
+      () => {
+        outcome.status = 'miss'
+        return delegate[loadOperation]!(args) as Promise<unknown>
+      },
+      options,
+    )
     if (orThrow && value === null) throw notFound(model, operation, this.#clientVersion)
     return value
   }

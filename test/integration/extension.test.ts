@@ -234,6 +234,19 @@ describe.each(providers)('the extension on %s', (provider) => {
     expect((await read())?.name).toBe('behind the cache')
   })
 
+  it('withAccelerateInfo reports a miss, then a hit, and none for an uncached read', async () => {
+    const user = await newUser()
+    const read = () => a.prisma.user.findUnique({ where: { id: user.id }, cacheStrategy: { ttl: 60 } })
+    const first = await read().withAccelerateInfo()
+    const second = await read().withAccelerateInfo()
+    expect(first.data).toEqual(user)
+    expect(first.info.cacheStatus).toBe('miss')
+    expect(second.info.cacheStatus).toBe('ttl')
+    expect(second.info.signature).toBe(first.info.signature)
+    const plain = await a.prisma.user.findUnique({ where: { id: user.id } }).withAccelerateInfo()
+    expect(plain).toMatchObject({ data: user, info: { cacheStatus: 'none' } })
+  })
+
   it('$cache.invalidate by tags, models and keys removes exactly those entries', async () => {
     const user = await newUser()
     const tagged = () => a.prisma.user.findUnique({ where: { id: user.id }, cache: { tags: ['t1'] } })

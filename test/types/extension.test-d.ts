@@ -31,6 +31,14 @@ describe('per-query cache options', () => {
     expectTypeOf(await prisma.user.count({ cache: true })).toEqualTypeOf<number>()
   })
 
+  it('reads offer Accelerate’s withAccelerateInfo', async () => {
+    const { data, info } = await prisma.user
+      .findUnique({ where: { id: 1 }, cacheStrategy: { ttl: 1 } })
+      .withAccelerateInfo()
+    expectTypeOf(data).toEqualTypeOf<{ id: number; email: string; name: string | null; createdAt: Date } | null>()
+    expectTypeOf(info.cacheStatus).toEqualTypeOf<'ttl' | 'swr' | 'miss' | 'none'>()
+  })
+
   it('a misspelt key or a wrong type is a compile error', () => {
     // @ts-expect-error misspelt option
     prisma.user.findUnique({ where: { id: 1 }, cache: { tll: 5 } })

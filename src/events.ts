@@ -18,7 +18,7 @@ export interface CacheEventMap {
   set: { readonly key: string; readonly tier?: Tier }
   invalidate: { readonly tags: readonly string[]; readonly keys?: readonly string[] }
   error: { readonly tier: Tier; readonly error: unknown }
-  /** An invalidation from another instance was received and applied to L1. */
+  /** An invalidation from another instance was received and applied to L1 (not sent for lock releases). */
   bus: BusEvent
   /** The bus subscriber lost its connection: L1 is not trusted until it is back. */
   'bus:down': Record<string, never>
@@ -28,6 +28,30 @@ export interface CacheEventMap {
   'breaker:open': { readonly failures: number; readonly until: number }
   /** L2 answered again after the breaker opened. */
   'breaker:close': Record<string, never>
+  /** Invalidations that L2 had missed were delivered (in order) once it answered again. */
+  replay: { readonly count: number }
+  /** This instance took the stampede lock of `key`: it loads, the other instances wait for its value. */
+  'stampede:locked': { readonly key: string }
+  /** Another instance holds the stampede lock of `key`: this one waits for its value. */
+  'stampede:waiting': { readonly key: string }
+  /**
+   * A wait for another instance's value ended: `filled` (read from L2), `acquired` (the lock was
+   * free again: this instance loads), `timeout` (`waitMs` passed: it loads without the lock),
+   * `failed` (L2 failed: it loads without the lock).
+   */
+  'stampede:waited': {
+    readonly key: string
+    readonly outcome: 'filled' | 'acquired' | 'timeout' | 'failed'
+    readonly waitedMs: number
+  }
+  /** The loader failed and a value inside its grace window was served instead of the error. */
+  grace: {
+    readonly key: string
+    readonly tier: Tier
+    readonly error: unknown
+    readonly model?: string
+    readonly operation?: string
+  }
 }
 
 export type CacheEventName = keyof CacheEventMap

@@ -192,9 +192,17 @@ export function tieredCache(options?: TieredCacheOptions & MetricsOption) {
         args as Record<string, unknown> | undefined,
       )
       if (metrics === undefined || !(result instanceof CachedPrismaPromise)) return result
-      // then() starts the read inside the measuring scope; a batch $transaction still gets the real query.
+      // Starts the read inside the measuring scope, passing its withAccelerateInfo() outcome on; a
+      // batch $transaction still gets the real query.
       return new CachedPrismaPromise(
-        () => metrics.measure(context.$name, operation, () => result.then((value) => value)),
+        (outcome) =>
+          metrics.measure(context.$name, operation, () =>
+            result.withAccelerateInfo().then(({ data, info }) => {
+              outcome.status = info.cacheStatus as typeof outcome.status
+              outcome.signature = info.signature
+              return data
+            }),
+          ),
         () => result,
       )
     }

@@ -1,4 +1,5 @@
 export { CacheKey, EntityTag, KeyPattern } from './cache/keys.ts'
+export { StampedeLock, type StampedeLockOptions } from './cache/lock.ts'
 export { MemoryCache, type MemoryCacheOptions } from './cache/memory.ts'
 export { RedisCache, type RedisCacheOptions } from './cache/redis.ts'
 export { TieredCache, type TieredCacheOptions as TieredCacheLayerOptions } from './cache/tiered.ts'
@@ -14,6 +15,12 @@ export {
 } from './errors.ts'
 export type { CacheEventMap, CacheEventName, CacheEventSink } from './events.ts'
 export { type AccelerateCompat, type CacheClient, tieredCache } from './extension.ts'
+export {
+  DEFAULT_LATENCY_BUCKETS,
+  METRICS_CONTENT_TYPE,
+  type MetricsOption,
+  type MetricsOptions,
+} from './metrics.ts'
 export type {
   AccelerateCacheStrategy,
   CacheArgs,
@@ -21,6 +28,7 @@ export type {
   L2Options,
   ModelPolicy,
   QueryCacheOptions,
+  StampedeOptions,
   TieredCacheOptions,
 } from './options.ts'
 export type { InvalidateInput, WrapOptions } from './runtime.ts'

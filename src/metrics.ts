@@ -42,7 +42,7 @@ export interface MetricsOption {
 }
 
 /** How a cached read was answered. `shared`: it joined a lookup another read of its key had in flight. */
-export type ReadOutcome = 'l1_hit' | 'l2_hit' | 'miss' | 'shared'
+export type LatencyOutcome = 'l1_hit' | 'l2_hit' | 'miss' | 'shared'
 
 /** One line of a metric family. */
 export interface MetricSample {
@@ -218,7 +218,7 @@ export function splitMetricsOption<T extends object>(
 interface ReadScope {
   readonly model: string
   readonly operation: string
-  outcome: ReadOutcome | undefined
+  outcome: LatencyOutcome | undefined
 }
 
 /** What `$cache.metrics()` reads from the cache when it is called. */

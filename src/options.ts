@@ -9,6 +9,8 @@ export interface ModelPolicy {
   readonly ttl?: number
   /** Stale-while-revalidate window of this model's reads, seconds. @default the top-level `swr` */
   readonly swr?: number
+  /** Grace window of this model's reads, seconds (see the top-level `grace`). @default the top-level `grace` */
+  readonly grace?: number
   /** Tags added to every cached read of this model. @default [] */
   readonly tags?: readonly string[]
 }
@@ -48,9 +50,25 @@ export interface TieredCacheOptions {
   readonly ttl?: number
   /** Seconds after `ttl` during which a stale value is served while one refresh runs. @default 0 */
   readonly swr?: number
+  /**
+   * Seconds an entry is kept after `ttl + swr`, to be served only when the database fails: the
+   * read then returns that value instead of the error, and a `'grace'` event carries the error.
+   * An invalidated entry is never served this way (a write removes it from L1 on every instance,
+   * and L2 checks its tag versions). L1 serves grace values only while its bus is connected (it
+   * cannot know what it missed otherwise); L2 serves them while Redis answers.
+   * Entries occupy both tiers this much longer.
+   * @example { ttl: 60, grace: 3600 } // an hour of old data rather than errors during an outage
+   * @default 0
+   */
+  readonly grace?: number
   /** The in-process tier, or `false` for none. @default { max: 10_000, ttl: 60 } */
   readonly l1?: L1Options | false
-  /** The Redis tier, or `false` for none (Redis then only carries invalidations). @default { ttl: 300, timeoutMs: 200 } */
+  /**
+   * The Redis tier, or `false` for none. With `false` and a `redis`, Redis only carries
+   * invalidations: no entry is stored in or read from it, but writes still reach every
+   * instance's L1 over the bus (and are queued and replayed if Redis is down).
+   * @default { ttl: 300, timeoutMs: 200 }
+   */
   readonly l2?: L2Options | false
   /** Cache every read, without a per-query option. `cache: false` still bypasses. @default false */
   readonly auto?: boolean
@@ -72,8 +90,25 @@ export interface TieredCacheOptions {
   readonly events?: CacheEventSink
   /** A result larger than this (serialized, bytes) is returned but not cached. @default 1_048_576 */
   readonly maxEntryBytes?: number
-  /** Share one database query per key across instances with a Redis lock. @default { lock: false } */
-  readonly stampede?: { readonly lock?: boolean; readonly waitMs?: number }
+  /**
+   * Concurrent misses of one key in one process always share one database query. `lock: true`
+   * shares it across instances too: on an L2 miss one instance takes a lock in Redis
+   * (`SET NX PX waitMs`, in the same round trip as the read) and loads; the others wait for its
+   * value, woken by a bus message when it is stored (or by polling L2 with a short backoff), and
+   * read it as an ordinary, validated L2 hit. After `waitMs` they load themselves, so a holder
+   * that dies blocks nobody for longer. Needs `redis` and an `l2` (`l2: false` with `lock: true`
+   * is an error). Costs nothing on a hit; a miss that waits costs its wait.
+   * @default { lock: false, waitMs: 2000 }
+   */
+  readonly stampede?: StampedeOptions
+}
+
+/** Sharing one database query per key across instances. */
+export interface StampedeOptions {
+  /** Take a Redis lock on an L2 miss so one instance loads while the others wait. @default false */
+  readonly lock?: boolean
+  /** Longest wait for another instance's value, and the lock's expiry, milliseconds. @default 2000 */
+  readonly waitMs?: number
 }
 
 /** Per-query `cache` option. */
@@ -112,6 +147,7 @@ export interface ResolvedModelPolicy {
   readonly enabled: boolean
   readonly ttl: number
   readonly swr: number
+  readonly grace: number
   readonly tags: readonly string[]
 }
 
@@ -120,6 +156,7 @@ export interface ResolvedOptions {
   readonly prefix: string
   readonly ttl: number
   readonly swr: number
+  readonly grace: number
   readonly l1: { readonly max: number; readonly maxBytes: number | undefined; readonly ttl: number } | false
   readonly l2: { readonly ttl: number; readonly timeoutMs: number } | false
   readonly auto: boolean
@@ -136,6 +173,7 @@ const TOP_LEVEL = new Set([
   'prefix',
   'ttl',
   'swr',
+  'grace',
   'l1',
   'l2',
   'auto',
@@ -225,6 +263,7 @@ export function resolveOptions(options: TieredCacheOptions = {}): ResolvedOption
   }
   const ttl = seconds('ttl', options.ttl, 60)
   const swr = seconds('swr', options.swr, 0)
+  const grace = seconds('grace', options.grace, 0)
 
   let l1: ResolvedOptions['l1'] = false
   if (options.l1 !== false) {
@@ -252,15 +291,16 @@ export function resolveOptions(options: TieredCacheOptions = {}): ResolvedOption
     for (const [model, policy] of Object.entries(options.models)) {
       const name = `models.${model}`
       if (typeof policy === 'boolean') {
-        models.set(model, { enabled: policy, ttl, swr, tags: [] })
+        models.set(model, { enabled: policy, ttl, swr, grace, tags: [] })
         continue
       }
       if (!isPlainObject(policy)) fail(name, 'an object, true or false', policy)
-      onlyKeys(name, policy as Record<string, unknown>, new Set(['ttl', 'swr', 'tags']))
+      onlyKeys(name, policy as Record<string, unknown>, new Set(['ttl', 'swr', 'grace', 'tags']))
       models.set(model, {
         enabled: true,
         ttl: seconds(`${name}.ttl`, policy.ttl, ttl),
         swr: seconds(`${name}.swr`, policy.swr, swr),
+        grace: seconds(`${name}.grace`, policy.grace, grace),
         tags: checkTags(`${name}.tags`, policy.tags),
       })
     }
@@ -278,12 +318,15 @@ export function resolveOptions(options: TieredCacheOptions = {}): ResolvedOption
   const stampede = options.stampede ?? {}
   if (!isPlainObject(stampede)) fail('stampede', 'an object', stampede)
   onlyKeys('stampede', stampede as Record<string, unknown>, new Set(['lock', 'waitMs']))
+  const lock = bool('stampede.lock', stampede.lock, false)
+  if (lock && l2 === false) fail('stampede.lock', 'false with l2: false (waiters read the value from L2)', lock)
 
   return {
     redis,
     prefix,
     ttl,
     swr,
+    grace,
     l1,
     l2,
     auto: bool('auto', options.auto, false),
@@ -293,7 +336,7 @@ export function resolveOptions(options: TieredCacheOptions = {}): ResolvedOption
     events: options.events,
     maxEntryBytes: positiveInteger('maxEntryBytes', options.maxEntryBytes, 1_048_576),
     stampede: {
-      lock: bool('stampede.lock', stampede.lock, false),
+      lock,
       waitMs: positiveInteger('stampede.waitMs', stampede.waitMs, 2_000),
     },
   }
@@ -303,6 +346,8 @@ export function resolveOptions(options: TieredCacheOptions = {}): ResolvedOption
 export interface ReadPlan {
   readonly ttl: number
   readonly swr: number
+  /** From the model policy, else the top-level `grace`. */
+  readonly grace: number
   readonly tags: readonly string[]
   readonly key: string | undefined
   readonly policy: CachePolicy
@@ -319,16 +364,17 @@ export function planRead(
   strategy: unknown,
 ): ReadPlan | undefined {
   const policy = options.models.get(model)
-  const base = policy ?? { enabled: false, ttl: options.ttl, swr: options.swr, tags: [] }
+  const base = policy ?? { enabled: false, ttl: options.ttl, swr: options.swr, grace: options.grace, tags: [] }
   if (cache !== undefined && strategy !== undefined) {
     fail('cache', 'either `cache` or `cacheStrategy`, not both', 'both')
   }
   if (cache === false) return undefined
   if (cache === undefined && strategy === undefined) {
     if (!(policy ? policy.enabled : options.auto)) return undefined
-    return { ttl: base.ttl, swr: base.swr, tags: base.tags, key: undefined, policy: 'cache-first' }
+    return { ttl: base.ttl, swr: base.swr, grace: base.grace, tags: base.tags, key: undefined, policy: 'cache-first' }
   }
-  if (cache === true) return { ttl: base.ttl, swr: base.swr, tags: base.tags, key: undefined, policy: 'cache-first' }
+  if (cache === true)
+    return { ttl: base.ttl, swr: base.swr, grace: base.grace, tags: base.tags, key: undefined, policy: 'cache-first' }
   const name = cache !== undefined ? 'cache' : 'cacheStrategy'
   const given = cache ?? strategy
   if (!isPlainObject(given)) return fail(name, cache !== undefined ? 'true, false or an object' : 'an object', given)
@@ -356,6 +402,7 @@ export function planRead(
   return {
     ttl: seconds(`${name}.ttl`, given.ttl, base.ttl),
     swr: seconds(`${name}.swr`, given.swr, base.swr),
+    grace: base.grace,
     tags: base.tags.length === 0 ? tags : [...base.tags, ...tags],
     key,
     policy: readPolicy,

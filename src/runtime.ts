@@ -82,14 +82,23 @@ export class CacheRuntime {
       this.#ownedRedis.on('error', () => {})
       redis = this.#ownedRedis
     }
+    // With `l2: false` Redis still carries invalidations, so other instances' L1s hear of writes.
+    const shared = redis
+      ? new RedisCache({
+          redis,
+          prefix: options.prefix,
+          ...(options.l2 && { ttl: options.l2.ttl, timeoutMs: options.l2.timeoutMs }),
+        })
+      : undefined
     this.cache = new TieredCache({
       l1: options.l1
         ? new MemoryCache({ max: options.l1.max, maxBytes: options.l1.maxBytes, ttl: options.l1.ttl })
         : false,
-      l2:
-        redis && options.l2
-          ? new RedisCache({ redis, prefix: options.prefix, ttl: options.l2.ttl, timeoutMs: options.l2.timeoutMs })
-          : false,
+      l2: options.l2 ? (shared ?? false) : false,
+      ...(!options.l2 && shared && { bus: shared }),
+      lock: shared !== undefined &&
+        options.l2 !== false &&
+        options.stampede.lock && { waitMs: options.stampede.waitMs },
       l1Ttl: options.l1 ? options.l1.ttl : 0,
       l2Ttl: options.l2 ? options.l2.ttl : 0,
       l1Required: options.required.l1,
@@ -178,6 +187,7 @@ export class CacheRuntime {
     const options: GetOrSetOptions = {
       ttl: plan.ttl,
       swr: plan.swr,
+      grace: plan.grace,
       tags,
       policy: plan.policy,
       meta,
@@ -266,7 +276,12 @@ export class CacheRuntime {
       if (!this.dataModel.model(model)) throw new TypeError(`wrap.models: unknown model ${JSON.stringify(model)}`)
       tags.push(`m:${model}`, `a:${model}`)
     }
-    return this.cache.getOrSet(wrapKey(key), async () => fn(), { ttl: plan.ttl, swr: plan.swr, tags }) as Promise<T>
+    return this.cache.getOrSet(wrapKey(key), async () => fn(), {
+      ttl: plan.ttl,
+      swr: plan.swr,
+      grace: plan.grace,
+      tags,
+    }) as Promise<T>
   }
 
   /** Resolves once Redis and the invalidation bus are connected (at once without Redis). */

@@ -7,6 +7,11 @@ export interface BusMessage {
   /** Globs of a {@link KeyPattern}. */
   readonly pattern?: readonly string[]
   readonly clear?: boolean
+  /**
+   * Keys whose stampede lock was just released: instances waiting for them read L2 now instead of
+   * at their next poll. Not an invalidation.
+   */
+  readonly unlocked?: readonly string[]
 }
 
 export function encodeBusMessage(message: BusMessage): string {
@@ -18,7 +23,7 @@ export function parseBusMessage(text: string): BusMessage | undefined {
   try {
     const data: unknown = JSON.parse(text)
     if (typeof data !== 'object' || data === null) return undefined
-    const { from, tags, keys, pattern, clear } = data as Record<string, unknown>
+    const { from, tags, keys, pattern, clear, unlocked } = data as Record<string, unknown>
     if (typeof from !== 'string') return undefined
     const strings = (v: unknown) => (Array.isArray(v) && v.every((x) => typeof x === 'string') ? v : undefined)
     return {
@@ -27,6 +32,7 @@ export function parseBusMessage(text: string): BusMessage | undefined {
       ...(strings(keys) ? { keys: strings(keys) } : {}),
       ...(strings(pattern)?.length ? { pattern: strings(pattern) } : {}),
       ...(clear === true ? { clear: true } : {}),
+      ...(strings(unlocked)?.length ? { unlocked: strings(unlocked) } : {}),
     }
   } catch {
     return undefined

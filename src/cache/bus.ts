@@ -1,6 +1,6 @@
 import type { Cluster, Redis } from 'ioredis'
 import type { Emitter } from '../events.ts'
-import { parseBusMessage } from './bus-message.ts'
+import { type BusMessage, parseBusMessage } from './bus-message.ts'
 import { KeyPattern } from './keys.ts'
 import type { MemoryCache } from './memory.ts'
 import { endConnection, type RedisCache } from './redis.ts'
@@ -12,6 +12,13 @@ export interface BusOptions {
   /** The L1 that received invalidations are applied to. */
   readonly l1: MemoryCache
   readonly emitter?: Emitter | undefined
+  /** Called with the keys of another instance's released stampede lock (see lock.ts). */
+  readonly onUnlocked?: ((keys: readonly string[]) => void) | undefined
+  /**
+   * Called after an invalidation was applied to the L1, with what it invalidated (`clear` also
+   * when the L1 was emptied because the subscription came back).
+   */
+  readonly onApplied?: ((invalidation: Omit<BusMessage, 'from' | 'unlocked'>) => void) | undefined
 }
 
 /**
@@ -26,6 +33,8 @@ export class Bus {
   readonly #self: string
   readonly #channel: string
   readonly #subscriber: Redis | Cluster
+  readonly #onUnlocked: ((keys: readonly string[]) => void) | undefined
+  readonly #onApplied: BusOptions['onApplied']
   #trusted = false
   /** Bumped on every disconnect, so a subscribe that completes after one does not restore trust. */
   #epoch = 0
@@ -35,6 +44,8 @@ export class Bus {
   constructor(options: BusOptions) {
     this.#l1 = options.l1
     this.#emitter = options.emitter
+    this.#onUnlocked = options.onUnlocked
+    this.#onApplied = options.onApplied
     this.#self = options.l2.instanceId
     this.#channel = options.l2.channel
     this.#subscriber = options.l2.duplicate(`${options.l2.prefix}:bus:${this.#self}`)
@@ -75,6 +86,7 @@ export class Bus {
         if (epoch !== this.#epoch || this.#closed) return
         // Whatever was published while we were not subscribed is lost: forget everything.
         this.#l1.clear()
+        this.#onApplied?.({ clear: true })
         this.#trusted = true
         this.#emitter?.emit('bus:up', {})
         for (const resolve of this.#waiters.splice(0)) resolve()
@@ -95,10 +107,17 @@ export class Bus {
   #receive(text: string): void {
     const message = parseBusMessage(text)
     if (message === undefined || message.from === this.#self) return
+    if (message.unlocked) {
+      this.#onUnlocked?.(message.unlocked)
+      // A lock notice alone invalidates nothing: no 'bus' event for it.
+      if (!(message.clear || message.tags?.length || message.keys?.length || message.pattern)) return
+    }
     if (message.clear) this.#l1.clear()
     if (message.tags?.length) this.#l1.invalidateTags(message.tags)
     if (message.keys?.length) this.#l1.delete(message.keys)
     if (message.pattern) this.#l1.invalidatePattern(new KeyPattern(message.pattern))
+    const { from: _from, unlocked: _unlocked, ...applied } = message
+    this.#onApplied?.(applied)
     this.#emitter?.emit('bus', message)
   }
 }

@@ -5,10 +5,15 @@ import { createHash } from 'node:crypto'
  * prefix.
  *
  * Storage format (see types.ts): an entry is `header \n payload`, the header being tab-separated
- * `freshUntilMs, staleUntilMs, tag1, version1, tag2, version2, ...`; a tag's current version is the
- * string at `<prefix>:#v:<tag>` ('' when absent). Version keys of the tags stored in an entry are
- * only known after reading it, so the scripts build them from the version-key prefix passed in
- * ARGV[1] (the one place besides redis.ts that knows the layout).
+ * `freshUntilMs, staleUntilMs, graceUntilMs, tag1, version1, tag2, version2, ...`; a tag's current
+ * version is the string at `<prefix>:#v:<tag>` ('' when absent). Version keys of the tags stored in
+ * an entry are only known after reading it, so the scripts build them from the version-key prefix
+ * passed in ARGV[1] (the one place besides redis.ts that knows the layout).
+ *
+ * The epoch (`<prefix>:#epoch`) is a random string created by the first read that finds it absent.
+ * It is captured with the tag versions and checked when storing: a server that restarted without
+ * persistence has lost every tag version ('' again) and its epoch, so a value captured before the
+ * restart (possibly before a write whose invalidation was lost with the versions) is refused.
  */
 export interface LuaScript {
   readonly source: string
@@ -19,8 +24,8 @@ function script(source: string): LuaScript {
   return { source, sha: createHash('sha1').update(source).digest('hex') }
 }
 
-/** Shared helper: current versions of a list of version keys, '' for absent, in chunks (unpack has a stack limit). */
-const VERSIONS = `
+/** Shared helpers: current versions of version keys ('' for absent, in chunks: unpack has a stack limit); the epoch. */
+const HELPERS = `
 local function versions(keys)
   local out = {}
   for i = 1, #keys, 500 do
@@ -29,17 +34,30 @@ local function versions(keys)
   end
   return out
 end
+local function epoch(key, candidate)
+  local current = redis.call('GET', key)
+  if current then return current end
+  redis.call('SET', key, candidate)
+  return candidate
+end
 `
 
 /**
- * get: KEYS[1] entry, KEYS[2..] version keys of the tags to capture; ARGV[1] version-key prefix.
- * Returns {1, raw, captured...} for a valid entry, {0, captured...} otherwise. An entry whose tags
- * moved, or whose header is unreadable, or that is not a string, is deleted.
+ * get: KEYS[1] entry, KEYS[2] epoch, KEYS[3] lock, KEYS[4] lock waiters, KEYS[5..] version keys of
+ * the tags to capture; ARGV[1] version-key prefix, ARGV[2] epoch candidate, ARGV[3] lock token ('' =
+ * do not lock), ARGV[4] lock ms, ARGV[5] the caller's clock (ms), ARGV[6] which header time ends the
+ * entry for this read ('2' staleUntil, '3' graceUntil).
+ * Returns {1, raw, epoch, captured...} for a valid entry; otherwise {0, lock, epoch, captured...}
+ * where lock is 1 when this call took the lock (SET NX PX), 0 when another holder has it (the
+ * waiters key is then set, so the holder's release announces itself), -1 when no lock was asked.
+ * An entry whose tags moved, or whose header is unreadable, or that is not a string, is deleted;
+ * one past its end for this read (kept for others' grace) is a miss and stays.
  */
-export const GET_SCRIPT = script(`${VERSIONS}
+export const GET_SCRIPT = script(`${HELPERS}
 local capture = {}
-for i = 2, #KEYS do capture[#capture + 1] = KEYS[i] end
+for i = 5, #KEYS do capture[#capture + 1] = KEYS[i] end
 local captured = versions(capture)
+local ep = epoch(KEYS[2], ARGV[2])
 local raw = redis.pcall('GET', KEYS[1])
 if type(raw) == 'table' and raw.err then
   redis.call('DEL', KEYS[1])
@@ -47,43 +65,69 @@ if type(raw) == 'table' and raw.err then
 end
 if raw then
   local valid = false
+  local fields = {}
   local nl = string.find(raw, '\\n', 1, true)
   if nl then
-    local fields = {}
     for field in string.gmatch(string.sub(raw, 1, nl - 1) .. '\\t', '([^\\t]*)\\t') do fields[#fields + 1] = field end
-    if #fields >= 2 and #fields % 2 == 0 and tonumber(fields[1]) and tonumber(fields[2]) then
+    if #fields >= 3 and #fields % 2 == 1 and tonumber(fields[1]) and tonumber(fields[2]) and tonumber(fields[3]) then
       local keys = {}
-      for i = 3, #fields, 2 do keys[#keys + 1] = ARGV[1] .. fields[i] end
+      for i = 4, #fields, 2 do keys[#keys + 1] = ARGV[1] .. fields[i] end
       local current = versions(keys)
       valid = true
       for i = 1, #current do
-        if current[i] ~= fields[2 * i + 2] then valid = false break end
+        if current[i] ~= fields[2 * i + 3] then valid = false break end
       end
     end
   end
   if valid then
-    local out = {1, raw}
-    for i = 1, #captured do out[#out + 1] = captured[i] end
-    return out
+    if tonumber(fields[tonumber(ARGV[6])]) > tonumber(ARGV[5]) then
+      local out = {1, raw, ep}
+      for i = 1, #captured do out[#out + 1] = captured[i] end
+      return out
+    end
+  else
+    redis.call('DEL', KEYS[1])
   end
-  redis.call('DEL', KEYS[1])
 end
-local out = {0}
+local lock = -1
+if ARGV[3] ~= '' then
+  if redis.call('SET', KEYS[3], ARGV[3], 'NX', 'PX', ARGV[4]) then
+    lock = 1
+  else
+    lock = 0
+    redis.call('SET', KEYS[4], '1', 'PX', ARGV[4])
+  end
+end
+local out = {0, lock, ep}
 for i = 1, #captured do out[#out + 1] = captured[i] end
 return out
 `)
 
 /**
- * set: KEYS[1] entry, KEYS[2] max-lifetime key; ARGV: version-key prefix, px, freshUntil,
- * staleUntil, nCaptured, (tag, version)*, nGuards, (tag, version)*, nLate, tag*, payload.
- * Stores nothing and returns 0 if a captured or guard version moved; otherwise stores the entry
- * with the captured and late tags (guards are checked, not stored), raises the max lifetime, returns 1.
+ * capture: KEYS[1] epoch, KEYS[2..] version keys; ARGV[1] epoch candidate. Returns {epoch, versions...}.
+ */
+export const CAPTURE_SCRIPT = script(`${HELPERS}
+local keys = {}
+for i = 2, #KEYS do keys[#keys + 1] = KEYS[i] end
+local out = {epoch(KEYS[1], ARGV[1])}
+for _, version in ipairs(versions(keys)) do out[#out + 1] = version end
+return out
+`)
+
+/**
+ * set: KEYS[1] entry, KEYS[2] max-lifetime key, KEYS[3] epoch; ARGV: version-key prefix, px,
+ * freshUntil, staleUntil, graceUntil, epoch ('' = not checked), nCaptured, (tag, version)*, nGuards,
+ * (tag, version)*, nLate, tag*, payload.
+ * Stores nothing and returns 0 if the epoch or a captured or guard version moved; otherwise stores
+ * the entry with the captured and late tags (guards are checked, not stored), raises the max
+ * lifetime, returns 1.
  */
 export const SET_SCRIPT = script(`
 local vp = ARGV[1]
 local px = tonumber(ARGV[2])
-local header = {ARGV[3], ARGV[4]}
-local i = 5
+local header = {ARGV[3], ARGV[4], ARGV[5]}
+if ARGV[6] ~= '' and redis.call('GET', KEYS[3]) ~= ARGV[6] then return 0 end
+local i = 7
 local function current(tag) return redis.call('GET', vp .. tag) or '' end
 local n = tonumber(ARGV[i]) i = i + 1
 for _ = 1, n do
@@ -107,6 +151,19 @@ end
 redis.call('SET', KEYS[1], table.concat(header, '\\t') .. '\\n' .. ARGV[i], 'PX', px)
 local ml = tonumber(redis.call('GET', KEYS[2]) or '0') or 0
 if px > ml then redis.call('SET', KEYS[2], px) end
+return 1
+`)
+
+/**
+ * unlock: KEYS[1] lock, KEYS[2] lock waiters; ARGV[1] token, ARGV[2] channel, ARGV[3] message.
+ * Compare-and-delete: only the holder's token releases the lock (a holder whose lock expired and
+ * was taken over releases nothing). When someone waited, publishes the message so waiters read
+ * the value at once instead of at their next poll. Returns 1 when released.
+ */
+export const UNLOCK_SCRIPT = script(`
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1])
+if redis.call('DEL', KEYS[2]) == 1 then redis.call('PUBLISH', ARGV[2], ARGV[3]) end
 return 1
 `)
 

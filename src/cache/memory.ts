@@ -35,6 +35,11 @@ export interface MemorySetOptions {
   readonly ttl?: number
   /** Seconds after `ttl` during which `get` still returns the entry, marked not fresh. @default 0 */
   readonly swr?: number
+  /**
+   * Seconds after `ttl + swr` during which the entry is kept but returned only by a `get` that
+   * asks for `grace` (a fallback when the source fails). @default 0
+   */
+  readonly grace?: number
   /** Tags the entry carries: `invalidateTags` drops it. */
   readonly tags?: readonly string[]
   /** Tags checked against `capturedSeq` but not carried. */
@@ -51,10 +56,11 @@ export interface MemorySetOptions {
 /** What {@link MemoryCache.get} returns: a copy of the value and its timing. */
 export interface MemoryHit<T> {
   readonly value: T
-  /** False inside the stale-while-revalidate window. */
+  /** False inside the stale-while-revalidate window (and the grace window). */
   readonly fresh: boolean
   readonly freshUntil: number
   readonly staleUntil: number
+  readonly graceUntil: number
   readonly tags: readonly string[]
 }
 
@@ -62,6 +68,7 @@ interface Entry {
   readonly value: unknown
   readonly freshUntil: number
   readonly staleUntil: number
+  readonly graceUntil: number
   readonly tags: readonly string[]
   readonly bytes: number
 }
@@ -111,20 +118,25 @@ export class MemoryCache {
     })
   }
 
-  /** A copy of the entry's value, or `undefined` when absent or past its stale window. Marks it recently used. */
-  get<T = unknown>(key: string): MemoryHit<T> | undefined {
+  /**
+   * A copy of the entry's value, or `undefined` when absent or past its stale window (past its
+   * grace window with `grace`). Marks it recently used.
+   */
+  get<T = unknown>(key: string, options?: { readonly grace?: boolean }): MemoryHit<T> | undefined {
     const entry = this.#lru.get(key)
     if (entry === undefined) return undefined
     const now = this.#now()
-    if (now >= entry.staleUntil) {
+    if (now >= entry.graceUntil) {
       this.#lru.delete(key)
       return undefined
     }
+    if (now >= entry.staleUntil && !options?.grace) return undefined
     return {
       value: cloneValue(entry.value) as T,
       fresh: now < entry.freshUntil,
       freshUntil: entry.freshUntil,
       staleUntil: entry.staleUntil,
+      graceUntil: entry.graceUntil,
       tags: entry.tags,
     }
   }
@@ -144,7 +156,8 @@ export class MemoryCache {
     if (capturedSeq !== undefined && this.#movedSince(capturedSeq, key, tags, guards)) return false
     const ttlMs = options.ttl === undefined ? this.#ttlMs : options.ttl * 1000
     const swrMs = (options.swr ?? 0) * 1000
-    if (!(ttlMs > 0) || !(swrMs >= 0)) return false
+    const graceMs = (options.grace ?? 0) * 1000
+    if (!(ttlMs > 0) || !(swrMs >= 0) || !(graceMs >= 0)) return false
     const bytes = Math.max(1, Math.ceil(options.bytes ?? estimateBytes(value)))
     if (this.#maxBytes !== undefined && bytes > this.#maxBytes) {
       this.#lru.delete(key)
@@ -155,13 +168,14 @@ export class MemoryCache {
       value: cloneValue(value),
       freshUntil: now + ttlMs,
       staleUntil: now + ttlMs + swrMs,
+      graceUntil: now + ttlMs + swrMs + graceMs,
       tags: [...new Set(tags)],
       bytes,
     }
     // The old entry (if any) is disposed inside set(), so the new tags are indexed afterwards.
     // lru-cache expires when `now - start > ttl`, this cache when `now >= staleUntil`: one ms less
     // makes them agree on integer clocks, so `size` never counts an entry `get` would not return.
-    const ttl = Math.max(1, Math.ceil(ttlMs + swrMs) - 1)
+    const ttl = Math.max(1, Math.ceil(ttlMs + swrMs + graceMs) - 1)
     this.#lru.set(key, entry, this.#maxBytes === undefined ? { ttl } : { ttl, size: bytes })
     if (this.#lru.peek(key) !== entry) return false
     this.#bytes += bytes

@@ -4,7 +4,7 @@ import { CacheOptionError, L2TimeoutError, L2UnavailableError } from '../errors.
 import { serializer as defaultSerializer, type Serializer } from '../serializer.ts'
 import { encodeBusMessage } from './bus-message.ts'
 import { escapeGlob, KeyPattern } from './keys.ts'
-import { GET_SCRIPT, INVALIDATE_SCRIPT, type LuaScript, SET_SCRIPT } from './lua.ts'
+import { CAPTURE_SCRIPT, GET_SCRIPT, INVALIDATE_SCRIPT, type LuaScript, SET_SCRIPT, UNLOCK_SCRIPT } from './lua.ts'
 
 /** Options of {@link RedisCache}. */
 export interface RedisCacheOptions {
@@ -43,8 +43,18 @@ export interface L2SetOptions {
   readonly ttl?: number
   /** Seconds after `ttl` during which the entry is still returned, marked not fresh. @default 0 */
   readonly swr?: number
+  /**
+   * Seconds after `ttl + swr` during which the entry is kept, returned only to a `get` that asks
+   * for `grace` (a fallback when the source fails). @default 0
+   */
+  readonly grace?: number
   /** Tag versions captured (by `get`) before the value was loaded; stored with the entry. */
   readonly captured?: ReadonlyMap<string, string>
+  /**
+   * The epoch captured with `captured` (see lua.ts): the set is refused if the server's epoch
+   * changed since (a restart that lost the tag versions). @default not checked
+   */
+  readonly epoch?: string
   /** Tag versions captured before loading, checked but not stored. */
   readonly guards?: ReadonlyMap<string, string>
   /** Tags whose versions are read when storing (sound only for a value known to be current). */
@@ -53,21 +63,46 @@ export interface L2SetOptions {
   readonly payload?: string
 }
 
-/** What {@link RedisCache.get} returns. `versions` are the current versions of the tags asked to capture. */
+/** Tag versions and the server epoch, read before a load, to store its value with (see lua.ts). */
+export interface L2Capture {
+  readonly versions: ReadonlyMap<string, string>
+  readonly epoch: string
+}
+
+/** Options of one {@link RedisCache.get}. */
+export interface L2GetOptions {
+  /** Return an entry past its stale window but inside its grace window (marked `fresh: false`). @default false */
+  readonly grace?: boolean
+  /**
+   * On a miss, take the stampede lock of this key (`SET NX PX`) in the same round trip; the reply
+   * says whether it was taken. Release it with {@link RedisCache.unlock}.
+   */
+  readonly lock?: { readonly token: string; readonly ttlMs: number }
+}
+
+/**
+ * What {@link RedisCache.get} returns. `versions` (the current versions of the tags asked to
+ * capture) and `epoch` are read in the same round trip, before any load that follows.
+ */
 export type L2Read<T> =
-  | {
+  | (L2Capture & {
       readonly hit: true
       readonly value: T
-      /** False inside the stale-while-revalidate window. */
+      /** False inside the stale-while-revalidate window (and the grace window). */
       readonly fresh: boolean
       readonly freshUntil: number
       readonly staleUntil: number
+      /** The entry is kept until then; past `staleUntil` it is returned only with `grace`. */
+      readonly graceUntil: number
       readonly tags: readonly string[]
       /** Length of the stored payload. */
       readonly bytes: number
-      readonly versions: ReadonlyMap<string, string>
-    }
-  | { readonly hit: false; readonly versions: ReadonlyMap<string, string> }
+    })
+  | (L2Capture & {
+      readonly hit: false
+      /** With `lock`: whether this call took it, or another holder has it. */
+      readonly lock?: 'acquired' | 'busy'
+    })
 
 /** Invalidated tags keep their version at least this long, whatever the entries' lifetimes. */
 const VERSION_FLOOR_MS = 24 * 60 * 60 * 1000
@@ -95,6 +130,7 @@ export class RedisCache {
   readonly #serializer: Serializer
   readonly #versionPrefix: string
   readonly #maxLifetimeKey: string
+  readonly #epochKey: string
   #counter = 0
   #closed = false
 
@@ -128,6 +164,7 @@ export class RedisCache {
     this.#serializer = options.serializer ?? defaultSerializer
     this.#versionPrefix = `${prefix}:#v:`
     this.#maxLifetimeKey = `${prefix}:#ml`
+    this.#epochKey = `${prefix}:#epoch`
   }
 
   /** The connection's status (ioredis's). */
@@ -167,69 +204,84 @@ export class RedisCache {
   }
 
   /**
-   * Reads `key` and, in the same round trip, the current versions of `capture` (to store with a
-   * value loaded after a miss). An entry whose tag versions moved is deleted and is a miss; so is
-   * an entry past its stale window by this cache's clock.
+   * Reads `key` and, in the same round trip, the current versions of `capture` and the epoch (to
+   * store with a value loaded after a miss), and with `lock` takes the key's stampede lock on a
+   * miss. An entry whose tag versions moved is deleted and is a miss; so is an entry past its stale
+   * window by this cache's clock (past its grace window with `grace`).
    */
-  async get<T = unknown>(key: string, capture: readonly string[] = []): Promise<L2Read<T>> {
+  async get<T = unknown>(key: string, capture: readonly string[] = [], options: L2GetOptions = {}): Promise<L2Read<T>> {
     const entryKey = this.#entryKey(key)
     assertTags(capture)
-    const keys = [entryKey, ...capture.map((tag) => this.#versionPrefix + tag)]
-    const reply = (await this.#script('get', GET_SCRIPT, keys, [this.#versionPrefix])) as [number, ...string[]]
+    const { lock } = options
+    const keys = [entryKey, this.#epochKey, this.#lockKey(key), this.#waitersKey(key)]
+    for (const tag of capture) keys.push(this.#versionPrefix + tag)
+    const now = this.#now()
+    const args = [this.#versionPrefix, this.#epochCandidate(), lock?.token ?? '', lock ? Math.ceil(lock.ttlMs) : 0]
+    args.push(now, options.grace ? 3 : 2)
+    const reply = (await this.#script('get', GET_SCRIPT, keys, args)) as [number, string | number, string, ...string[]]
     const hit = reply[0] === 1
-    const captured = reply.slice(hit ? 2 : 1) as string[]
+    const epoch = reply[2]
     const versions = new Map<string, string>()
-    for (const [i, tag] of capture.entries()) versions.set(tag, captured[i] ?? '')
-    if (!hit) return { hit: false, versions }
+    for (const [i, tag] of capture.entries()) versions.set(tag, String(reply[i + 3] ?? ''))
+    const miss = (): L2Read<T> =>
+      lock && reply[0] === 0 && reply[1] !== -1
+        ? { hit: false, versions, epoch, lock: reply[1] === 1 ? 'acquired' : 'busy' }
+        : { hit: false, versions, epoch }
+    if (!hit) return miss()
     const raw = reply[1] as string
     const newline = raw.indexOf('\n')
     const header = raw.slice(0, newline).split('\t')
     const freshUntil = Number(header[0])
     const staleUntil = Number(header[1])
-    const now = this.#now()
+    const graceUntil = Number(header[2])
     let value: T
     try {
-      if (!(Number.isFinite(freshUntil) && Number.isFinite(staleUntil))) throw new SyntaxError('bad header')
-      if (now >= staleUntil) return { hit: false, versions }
+      if (!(Number.isFinite(freshUntil) && Number.isFinite(staleUntil) && Number.isFinite(graceUntil)))
+        throw new SyntaxError('bad header')
+      // The script judged the same with the same clock; this only guards a foreign header.
+      if (now >= (options.grace ? graceUntil : staleUntil)) return miss()
       value = this.#serializer.parse<T>(raw.slice(newline + 1))
     } catch {
       // Someone else's data, or a format from another release: drop it and load afresh.
       await this.#call('del', () => this.#redis.unlink(entryKey)).catch(() => {})
-      return { hit: false, versions }
+      return miss()
     }
     const tags: string[] = []
-    for (let i = 2; i < header.length; i += 2) tags.push(header[i] as string)
+    for (let i = 3; i < header.length; i += 2) tags.push(header[i] as string)
     return {
       hit: true,
       value,
       fresh: now < freshUntil,
       freshUntil,
       staleUntil,
+      graceUntil,
       tags,
       bytes: raw.length - newline - 1,
       versions,
+      epoch,
     }
   }
 
-  /** The current versions of these tags ('' for a tag never invalidated), to capture before a load. */
-  async capture(tags: readonly string[]): Promise<ReadonlyMap<string, string>> {
+  /** The current versions of these tags ('' for a tag never invalidated) and the epoch, to capture before a load. */
+  async capture(tags: readonly string[]): Promise<L2Capture> {
     assertTags(tags)
+    const keys = [this.#epochKey, ...tags.map((tag) => this.#versionPrefix + tag)]
+    const reply = (await this.#script('capture', CAPTURE_SCRIPT, keys, [this.#epochCandidate()])) as string[]
     const versions = new Map<string, string>()
-    if (tags.length === 0) return versions
-    const values = await this.#call('capture', () => this.#redis.mget(...tags.map((tag) => this.#versionPrefix + tag)))
-    for (const [i, tag] of tags.entries()) versions.set(tag, values[i] ?? '')
-    return versions
+    for (const [i, tag] of tags.entries()) versions.set(tag, reply[i + 1] ?? '')
+    return { versions, epoch: reply[0] ?? '' }
   }
 
   /**
-   * Stores `value` unless a captured or guard version moved since it was captured; returns whether
-   * it stored. Expires in Redis after `ttl + swr`.
+   * Stores `value` unless the epoch or a captured or guard version moved since it was captured;
+   * returns whether it stored. Expires in Redis after `ttl + swr + grace`.
    */
   async set(key: string, value: unknown, options: L2SetOptions = {}): Promise<boolean> {
     const entryKey = this.#entryKey(key)
     const ttl = options.ttl ?? this.#ttl
     const swr = options.swr ?? 0
-    const px = Math.ceil((ttl + swr) * 1000)
+    const grace = options.grace ?? 0
+    const px = Math.ceil((ttl + swr + grace) * 1000)
     if (!(px > 0)) return false
     const captured = options.captured ?? new Map<string, string>()
     const guards = options.guards ?? new Map<string, string>()
@@ -237,13 +289,25 @@ export class RedisCache {
     assertTags([...captured.keys(), ...guards.keys(), ...late])
     const payload = options.payload ?? this.serialize(value)
     const freshUntil = this.#now() + ttl * 1000
-    const args: (string | number)[] = [this.#versionPrefix, px, freshUntil, freshUntil + swr * 1000, captured.size]
+    const staleUntil = freshUntil + swr * 1000
+    const args: (string | number)[] = [this.#versionPrefix, px, freshUntil, staleUntil, staleUntil + grace * 1000]
+    args.push(options.epoch ?? '', captured.size)
     for (const [tag, version] of captured) args.push(tag, version)
     args.push(guards.size)
     for (const [tag, version] of guards) args.push(tag, version)
     args.push(late.length, ...late, payload)
-    const stored = await this.#script('set', SET_SCRIPT, [entryKey, this.#maxLifetimeKey], args)
+    const stored = await this.#script('set', SET_SCRIPT, [entryKey, this.#maxLifetimeKey, this.#epochKey], args)
     return stored === 1
+  }
+
+  /**
+   * Releases the stampede lock of `key` if `token` still holds it (compare-and-delete), and tells
+   * the instances waiting for it, over the bus channel, to read the key now. Returns whether it released.
+   */
+  async unlock(key: string, token: string): Promise<boolean> {
+    const message = encodeBusMessage({ from: this.instanceId, unlocked: [key] })
+    const keys = [this.#lockKey(key), this.#waitersKey(key)]
+    return (await this.#script('unlock', UNLOCK_SCRIPT, keys, [token, this.channel, message])) === 1
   }
 
   /** Deletes these keys (no bus message; see `invalidate`). Returns how many existed. */
@@ -303,6 +367,19 @@ export class RedisCache {
   #entryKey(key: string): string {
     assertKey(key)
     return `${this.prefix}:${key}`
+  }
+
+  #lockKey(key: string): string {
+    return `${this.prefix}:#lock:${key}`
+  }
+
+  #waitersKey(key: string): string {
+    return `${this.prefix}:#wait:${key}`
+  }
+
+  /** The epoch a script sets when the server has none: unique to this instance and moment. */
+  #epochCandidate(): string {
+    return `${this.instanceId}.${Date.now().toString(36)}`
   }
 
   async #scanDelete(glob: string, keep: (key: string) => boolean): Promise<number> {

@@ -21,6 +21,13 @@ export interface GetOrSetOptions<T = unknown> {
   readonly ttl?: number
   /** Seconds after `ttl` during which a stale value is served while one background refresh runs. */
   readonly swr?: number
+  /**
+   * Seconds after `ttl + swr` during which the entry is kept, and served only if the loader
+   * fails (with a `grace` event) instead of the loader's error. Never an invalidated entry:
+   * invalidation removes it from L1, and L2 checks its tag versions as for any read.
+   * @default 0
+   */
+  readonly grace?: number
   /** Tags the value depends on; their versions are captured before the loader runs. */
   readonly tags?: readonly string[]
   /**

@@ -19,16 +19,30 @@ export function countQueries(base: AnyPrisma) {
   return { counter, client }
 }
 
+/** What else goes into one instance built by {@link cachedInstance}. */
+export interface InstanceSetup {
+  /**
+   * Extends the base client before the counter and the cache: its query hooks run under the cache,
+   * where the database is (a delay or a failure of the database, for race and fault tests).
+   */
+  readonly under?: (base: AnyPrisma) => AnyPrisma
+}
+
 /**
  * One application instance: a PrismaClient on the testbed's database for `provider`, with a
  * query counter under the cache and the cache on top, sharing Redis with every other instance
  * made from the same testbed and provider.
  */
-export async function cachedInstance(bed: Testbed, provider: Provider, options: TieredCacheOptions = {}) {
+export async function cachedInstance(
+  bed: Testbed,
+  provider: Provider,
+  options: TieredCacheOptions = {},
+  setup: InstanceSetup = {},
+) {
   const base = await bed.prisma(provider)
   const events = new EventEmitter()
   events.on('error', () => {})
-  const { counter, client } = countQueries(base)
+  const { counter, client } = countQueries(setup.under ? setup.under(base) : base)
   const redis = options.redis === undefined ? bed.redis() : options.redis
   const prisma = client.$extends(tieredCache({ prefix: `${bed.prefix}-${provider}`, events, ...options, redis }))
   bed.defer(() => prisma.$cache.close())

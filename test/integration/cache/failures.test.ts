@@ -6,8 +6,8 @@ import { TieredCache, type TieredCacheOptions } from '../../../src/cache/tiered.
 import { L2TimeoutError, L2UnavailableError } from '../../../src/errors.ts'
 import type { CacheEventMap } from '../../../src/events.ts'
 import { Testbed } from '../../support/factory.ts'
+import { freePort, RedisServer } from '../../support/redis-server.ts'
 import { manualClock, nextEvent, recordingEmitter } from '../../unit/cache/support.ts'
-import { freePort, RedisServer } from './redis-server.ts'
 
 const tb = new Testbed()
 afterAll(() => tb.cleanup())

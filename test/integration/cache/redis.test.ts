@@ -7,8 +7,8 @@ import { KeyPattern } from '../../../src/cache/keys.ts'
 import { type L2Read, RedisCache, type RedisCacheOptions } from '../../../src/cache/redis.ts'
 import { L2TimeoutError, L2UnavailableError } from '../../../src/errors.ts'
 import { Testbed } from '../../support/factory.ts'
+import { freePort, RedisServer } from '../../support/redis-server.ts'
 import { manualClock } from '../../unit/cache/support.ts'
-import { freePort, RedisServer } from './redis-server.ts'
 
 const tb = new Testbed()
 afterAll(() => tb.cleanup())
@@ -80,7 +80,7 @@ describe('RedisCache', () => {
     const after = await cache.get('k', ['t', 'u'])
     expect(after.versions.get('t')).toMatch(new RegExp(`^${cache.instanceId}\\.`))
     expect(after.versions.get('u')).toBe('')
-    expect(await cache.capture(['t', 'u'])).toEqual(after.versions)
+    expect((await cache.capture(['t', 'u'])).versions).toEqual(after.versions)
   })
 
   it('turns every entry carrying an invalidated tag into a miss and deletes it, leaving the others', async () => {
@@ -120,11 +120,11 @@ describe('RedisCache', () => {
 
   it('refuses a set whose guard moved, and stores late tags with their versions at store time', async () => {
     const cache = await l2()
-    const guards = await cache.capture(['entity:User'])
+    const { versions: guards } = await cache.capture(['entity:User'])
     await cache.invalidate(['entity:User'])
     expect(await cache.set('k', 1, { guards })).toBe(false)
 
-    const current = await cache.capture(['entity:User'])
+    const { versions: current } = await cache.capture(['entity:User'])
     await cache.invalidate(['record:User:1'])
     expect(await cache.set('k', 1, { guards: current, tags: ['record:User:1'] })).toBe(true)
     const read = await cache.get('k')

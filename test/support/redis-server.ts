@@ -20,14 +20,17 @@ export async function freePort(): Promise<number> {
  */
 export class RedisServer {
   readonly port: number
+  readonly #args: readonly string[]
   #child: ChildProcess | undefined
 
-  private constructor(port: number) {
+  private constructor(port: number, args: readonly string[]) {
     this.port = port
+    this.#args = args
   }
 
-  static async start(): Promise<RedisServer> {
-    const server = new RedisServer(await freePort())
+  /** Starts a server on `port` (default: a free one) with extra command-line `args` (a cluster node's, say). */
+  static async start(options: { port?: number; args?: readonly string[] } = {}): Promise<RedisServer> {
+    const server = new RedisServer(options.port ?? (await freePort()), options.args ?? [])
     await server.start()
     return server
   }
@@ -40,7 +43,19 @@ export class RedisServer {
   async start(): Promise<void> {
     const child = spawn(
       'redis-server',
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'],
+      [
+        '--port',
+        String(this.port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--daemonize',
+        'no',
+        ...this.#args,
+      ],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     )
     this.#child = child
@@ -52,6 +67,25 @@ export class RedisServer {
       })
       child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}: ${output}`)))
     })
+  }
+
+  /** The server's process id while it runs. */
+  get pid(): number | undefined {
+    return this.#child?.exitCode === null ? this.#child.pid : undefined
+  }
+
+  /**
+   * `kill -9` mid-flight (by PID, as an OOM killer or a crashed host would): no shutdown, no
+   * goodbye to clients. Resolves once the process has exited; `start()` brings it back on the same port.
+   */
+  async crash(): Promise<void> {
+    const child = this.#child
+    const pid = this.pid
+    if (!child || pid === undefined) throw new Error('redis-server is not running')
+    const exited = once(child, 'exit')
+    process.kill(pid, 'SIGKILL')
+    await exited
+    this.#child = undefined
   }
 
   /** Kills this child (by its PID) and resolves once it has exited. */

@@ -1,0 +1,34 @@
+import type { Redis } from 'ioredis'
+import { cloneValue } from '../../src/clone.ts'
+import { queryKey } from '../../src/keys.ts'
+import { createSerializer } from '../../src/serializer.ts'
+
+/** A schema fingerprint of the length tieredCache uses in its keys. */
+const FINGERPRINT = 'f3a9c1d07b2e'
+
+/**
+ * The in-process floor of an L1 hit: derive the key from the query arguments (tieredCache's own
+ * `queryKey`, i.e. `canonical()` + fingerprint:model:operation), look it up in a `Map`, copy the row
+ * (tieredCache's `cloneValue`). Whatever an L1 hit costs above this is extension overhead.
+ */
+export function floor(model: string, row: unknown, argsOf: () => unknown) {
+  const map = new Map<string, unknown>()
+  const known = queryKey(FINGERPRINT, model, 'findUnique', argsOf(), undefined)
+  map.set(known, row)
+  return {
+    key: () => queryKey(FINGERPRINT, model, 'findUnique', argsOf(), undefined),
+    mapGet: () => map.get(known),
+    clone: () => cloneValue(row),
+    total: () => cloneValue(map.get(queryKey(FINGERPRINT, model, 'findUnique', argsOf(), undefined))),
+  }
+}
+
+/**
+ * The floor of an L2 hit: one plain GET of the same row serialized the way tieredCache stores it,
+ * and `parse`. An L2 hit needs at least that.
+ */
+export async function bareGet(redis: Redis, key: string, row: unknown) {
+  const serializer = createSerializer()
+  await redis.set(key, serializer.stringify(row), 'EX', 3600)
+  return async () => serializer.parse((await redis.get(key)) as string)
+}

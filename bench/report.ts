@@ -1,0 +1,234 @@
+import type { InvalidationRow } from './scenarios/invalidation.ts'
+import { type LatencyGroup, ROW } from './scenarios/latency.ts'
+import type { MemoryResult } from './scenarios/memory.ts'
+import type { RoundTripRow } from './scenarios/round-trips.ts'
+import type { StampedeRow } from './scenarios/stampede.ts'
+import type { ZipfRow } from './scenarios/zipf.ts'
+
+/** Plain-text tables of the results, and the targets with PASS/MISS. Reporting only: nothing here fails the run. */
+
+export interface Results {
+  latency?: LatencyGroup[]
+  roundTrips?: RoundTripRow[]
+  invalidation?: InvalidationRow[]
+  stampede?: StampedeRow[]
+  zipf?: ZipfRow[]
+  memory?: MemoryResult
+}
+
+export interface Target {
+  readonly target: string
+  readonly measured: string
+  readonly value: number | null
+  readonly verdict: 'PASS' | 'MISS' | 'n/a'
+}
+
+function table(headers: readonly string[], rows: readonly (readonly string[])[], right = new Set<number>()): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => (right.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd()
+  return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n')
+}
+
+const us = (n: number) => (n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2))
+const x = (n: number) => (Number.isFinite(n) ? `${n >= 10 ? n.toFixed(0) : n.toFixed(2)}x` : '-')
+
+function sampleOf(group: LatencyGroup | undefined, name: string) {
+  return group?.samples.find((s) => s.name === name)
+}
+
+export function latencyTables(groups: readonly LatencyGroup[]): string {
+  return groups
+    .map((g) => {
+      const uncached = sampleOf(g, ROW.uncached)?.median ?? Number.NaN
+      const floor = sampleOf(g, ROW.floor)?.median ?? Number.NaN
+      const rows = g.samples.map((s) => [
+        s.name,
+        us(s.median),
+        `${us(s.p25)}-${us(s.p75)}`,
+        x(uncached / s.median),
+        x(s.median / floor),
+        String(s.batch),
+      ])
+      return `${g.db} / findUnique ${g.payload} row (median of ${g.samples[0]?.rounds.length} interleaved rounds)\n${table(
+        ['contender', 'µs/op', 'p25-p75', 'speedup vs uncached', 'x floor', 'ops/batch'],
+        rows,
+        new Set([1, 2, 3, 4, 5]),
+      )}`
+    })
+    .join('\n\n')
+}
+
+/** The targets of the brief, measured on the PostgreSQL groups (SQLite when PostgreSQL was not run). */
+export function targets(results: Results): Target[] {
+  const out: Target[] = []
+  const verdict = (ok: boolean | null): Target['verdict'] => (ok === null ? 'n/a' : ok ? 'PASS' : 'MISS')
+  const groups = results.latency ?? []
+  const db = groups.some((g) => g.db === 'postgres') ? 'postgres' : groups[0]?.db
+  for (const payload of ['User', 'Post'] as const) {
+    const g = groups.find((c) => c.db === db && c.payload === payload)
+    if (!g) continue
+    const m = (name: string) => sampleOf(g, name)?.median ?? Number.NaN
+    const l1 = m(ROW.l1)
+    const add = (target: string, value: number, ok: boolean, measured: string) =>
+      out.push({
+        target: `${target} [${db} ${payload}]`,
+        measured,
+        value,
+        verdict: verdict(Number.isFinite(value) ? ok : null),
+      })
+    const speedup = m(ROW.uncached) / l1
+    add(`L1 hit >= 40x uncached ${db}`, speedup, speedup >= 40, `${x(speedup)} (${us(m(ROW.uncached))} / ${us(l1)} µs)`)
+    const overFloor = l1 / m(ROW.floor)
+    add('L1 hit <= 1.5x floor', overFloor, overFloor <= 1.5, `${x(overFloor)} (${us(l1)} / ${us(m(ROW.floor))} µs)`)
+    const l2 = m(ROW.l2)
+    const overBare = l2 / m(ROW.bareGet)
+    add(
+      'L2 hit <= 1.3x bare GET + parse',
+      overBare,
+      overBare <= 1.3,
+      `${x(overBare)} (${us(l2)} / ${us(m(ROW.bareGet))} µs)`,
+    )
+    const overPer = m(ROW.perAuto) / l1
+    add(
+      'L1 hit >= 5x prisma-extension-redis hit',
+      overPer,
+      overPer >= 5,
+      `${x(overPer)} (${us(m(ROW.perAuto))} / ${us(l1)} µs)`,
+    )
+    const overBento = m(ROW.bentoL1) / l1
+    add(
+      'L1 hit >= 1x bentocache L1 hit',
+      overBento,
+      overBento >= 1,
+      `${x(overBento)} (${us(m(ROW.bentoL1))} / ${us(l1)} µs)`,
+    )
+  }
+  const rt = results.roundTrips?.find((r) => r.contender === 'tieredCache (l1: false)' && r.operation === 'hit')
+  if (rt) {
+    out.push({
+      target: 'L2 hit = 1 Redis round trip',
+      measured: `${rt.roundTrips} (${Object.entries(rt.sentByCommand)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')})`,
+      value: rt.roundTrips,
+      verdict: verdict(rt.roundTrips === 1),
+    })
+  }
+  const inv = results.invalidation ?? []
+  for (const contender of new Set(inv.filter((r) => r.contender.startsWith('tieredCache')).map((r) => r.contender))) {
+    const small = inv.find((r) => r.contender === contender && r.entries === 1_000)
+    const large = inv.find((r) => r.contender === contender && r.entries === 100_000)
+    if (!small || !large) continue
+    const ratio = large.medianMs / small.medianMs
+    out.push({
+      target: `invalidation 100k/1k <= 1.5 [${contender}]`,
+      measured: `${ratio.toFixed(2)} (${large.medianMs.toFixed(2)} / ${small.medianMs.toFixed(2)} ms)`,
+      value: ratio,
+      verdict: verdict(ratio <= 1.5),
+    })
+  }
+  return out
+}
+
+export function targetTable(list: readonly Target[]): string {
+  return table(
+    ['target', 'measured', 'verdict'],
+    list.map((t) => [t.target, t.measured, t.verdict]),
+  )
+}
+
+export function roundTripTable(rows: readonly RoundTripRow[]): string {
+  const fmt = (o: Record<string, number>) =>
+    Object.entries(o)
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ') || '-'
+  return table(
+    [
+      'contender',
+      'op',
+      'round trips/op',
+      'sent by this client',
+      'server µs/call',
+      'server commands/op (commandstats, incl. inside Lua)',
+    ],
+    rows.map((r) => [
+      r.contender,
+      r.operation,
+      String(r.roundTrips),
+      fmt(r.sentByCommand),
+      fmt(r.serverUsec),
+      fmt(r.server),
+    ]),
+    new Set([2]),
+  )
+}
+
+export function invalidationTable(rows: readonly InvalidationRow[]): string {
+  return table(
+    ['contender', 'entries', 'invalidate ms (median)', 'rounds', 'fill ms', 'survivors/100', 'keyspace'],
+    rows.map((r) => [
+      r.contender,
+      String(r.entries),
+      r.medianMs.toFixed(2),
+      r.rounds.map((t) => t.toFixed(2)).join(' '),
+      r.fillMs.toFixed(0),
+      r.survivors === undefined ? '-' : String(r.survivors),
+      r.keyspace === undefined ? '-' : String(r.keyspace),
+    ]),
+    new Set([1, 2, 4, 5, 6]),
+  )
+}
+
+export function stampedeTable(rows: readonly StampedeRow[]): string {
+  return table(
+    ['variant', 'concurrent reads', 'db queries/round (median)', 'max', 'per round', 'ms (median)', 'errors'],
+    rows.map((r) => [
+      r.variant,
+      String(r.concurrent),
+      String(r.medianLoads),
+      String(r.maxLoads),
+      r.loads.join(' '),
+      r.medianMs.toFixed(1),
+      String(r.errors),
+    ]),
+    new Set([1, 2, 3, 5, 6]),
+  )
+}
+
+export function zipfTable(rows: readonly ZipfRow[]): string {
+  const ceilings = [...new Map(rows.map((r) => [r.db, r.idealHitRatio]))]
+    .map(([db, ratio]) => `${db}: ${(ratio * 100).toFixed(1)}%`)
+    .join(', ')
+  return `${table(
+    ['db', 'contender', 'ops/s (median)', 'hit ratio (median)', 'ops/s per round', 'hit ratio per round'],
+    rows.map((r) => [
+      r.db,
+      r.contender,
+      r.medianOpsPerSec.toFixed(0),
+      `${(r.medianHitRatio * 100).toFixed(1)}%`,
+      r.opsPerSec.map((v) => v.toFixed(0)).join(' '),
+      r.hitRatio.map((v) => `${(v * 100).toFixed(1)}%`).join(' '),
+    ]),
+    new Set([2, 3]),
+  )}\nhit ratio of a perfect record-level cache on the same sequences (unbounded, exact, no concurrency): ${ceilings}`
+}
+
+export function memoryTable(m: MemoryResult): string {
+  const head = `${m.entries} User rows in L1: ${m.heapBytesPerEntry ?? 'n/a'} heap bytes/entry (V8 heapUsed delta after GC); the cache counts ${m.countedBytesPerEntry} bytes/entry`
+  return `${head}\n${table(
+    ['l1.maxBytes bound', 'maxBytes', 'stats().l1.bytes', 'entries kept', 'verdict'],
+    m.bounds.map((b) => [
+      b.setup,
+      String(b.maxBytes),
+      String(b.l1Bytes),
+      String(b.l1Entries),
+      b.withinBound ? 'PASS' : 'MISS',
+    ]),
+    new Set([1, 2, 3]),
+  )}`
+}

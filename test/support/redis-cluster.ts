@@ -1,0 +1,155 @@
+import { execFile } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { Cluster, Redis } from 'ioredis'
+import { freePort, RedisServer } from './redis-server.ts'
+
+const run = promisify(execFile)
+
+/** Whether this machine can start a cluster (redis-server and redis-cli on PATH). */
+export async function clusterAvailable(): Promise<string | undefined> {
+  for (const tool of ['redis-server', 'redis-cli']) {
+    try {
+      await run(tool, ['--version'])
+    } catch {
+      return `${tool} is not installed (apt-get install redis-server redis-tools); .ci/run installs it`
+    }
+  }
+  return undefined
+}
+
+/**
+ * A Redis Cluster of this test only: 3 masters and 3 replicas on free loopback ports, started as
+ * child processes with a short node timeout so a failover completes in a few seconds, and torn
+ * down (by PID) in `stop()`.
+ */
+export class RedisCluster {
+  readonly servers: RedisServer[]
+  readonly #dir: string
+
+  private constructor(servers: RedisServer[], dir: string) {
+    this.servers = servers
+    this.#dir = dir
+  }
+
+  static async start(): Promise<RedisCluster> {
+    const dir = mkdtempSync(join(tmpdir(), 'ptc-cluster-'))
+    const servers: RedisServer[] = []
+    for (let i = 0; i < 6; i++) {
+      const port = await freePort()
+      servers.push(
+        await RedisServer.start({
+          port,
+          args: [
+            '--cluster-enabled',
+            'yes',
+            '--cluster-config-file',
+            join(dir, `nodes-${port}.conf`),
+            '--cluster-node-timeout',
+            '1000',
+            '--dir',
+            dir,
+          ],
+        }),
+      )
+    }
+    const cluster = new RedisCluster(servers, dir)
+    await run('redis-cli', [
+      '--cluster',
+      'create',
+      ...servers.map((server) => `127.0.0.1:${server.port}`),
+      '--cluster-replicas',
+      '1',
+      '--cluster-yes',
+    ])
+    await cluster.waitUntilHealthy()
+    return cluster
+  }
+
+  /** Seed nodes for `new Cluster(...)`. */
+  get nodes(): Array<{ host: string; port: number }> {
+    return this.servers
+      .filter((server) => server.pid !== undefined)
+      .map((server) => ({ host: '127.0.0.1', port: server.port }))
+  }
+
+  /** A new ioredis Cluster client on this cluster (the caller closes it). */
+  client(): Cluster {
+    const client = new Cluster(this.nodes, { redisOptions: { maxRetriesPerRequest: 1 }, slotsRefreshTimeout: 2000 })
+    client.on('error', () => {})
+    return client
+  }
+
+  /** The servers that are masters now, by asking a live node. */
+  async masters(): Promise<RedisServer[]> {
+    const text = await this.#ask('CLUSTER', 'NODES')
+    const ports = new Set(
+      text
+        .split('\n')
+        .filter((line) => line.includes('master') && !line.includes('fail'))
+        .map((line) => Number(line.split(' ')[1]?.split('@')[0]?.split(':')[1])),
+    )
+    return this.servers.filter((server) => ports.has(server.port) && server.pid !== undefined)
+  }
+
+  /**
+   * Resolves once every live node reports `cluster_state:ok` and every slot has a live master:
+   * after `create`, and after a failover. Polls (there is no event for it), with a deadline.
+   */
+  async waitUntilHealthy(deadlineMs = 30_000): Promise<void> {
+    const until = Date.now() + deadlineMs
+    for (;;) {
+      const states = await Promise.all(
+        this.servers
+          .filter((server) => server.pid !== undefined)
+          .map((server) => this.#askOne(server.port, 'CLUSTER', 'INFO').catch(() => '')),
+      )
+      if (states.every((state) => state.includes('cluster_state:ok') && state.includes('cluster_slots_ok:16384')))
+        return
+      if (Date.now() > until) throw new Error(`the cluster did not become healthy within ${deadlineMs} ms`)
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+  }
+
+  /** `kill -9` of one master; resolves once it has exited (its replica takes over after the node timeout). */
+  async crashMaster(): Promise<RedisServer> {
+    const [master] = await this.masters()
+    if (!master) throw new Error('no master to crash')
+    await master.crash()
+    return master
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.servers.map((server) => server.stop()))
+    rmSync(this.#dir, { recursive: true, force: true })
+  }
+
+  async #ask(...command: string[]): Promise<string> {
+    for (const server of this.servers) {
+      if (server.pid === undefined) continue
+      try {
+        return await this.#askOne(server.port, ...command)
+      } catch {}
+    }
+    throw new Error('no cluster node answers')
+  }
+
+  async #askOne(port: number, ...command: string[]): Promise<string> {
+    const redis = new Redis({
+      port,
+      host: '127.0.0.1',
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    })
+    redis.on('error', () => {})
+    try {
+      await redis.connect()
+      return String(await redis.call(command[0]!, ...command.slice(1)))
+    } finally {
+      redis.disconnect()
+    }
+  }
+}

@@ -1,7 +1,7 @@
 import { Prisma } from '@prisma/client/extension'
 import type { Operation } from '@prisma/client/runtime/client'
 import type { CacheStats } from './cache/types.ts'
-import { CacheMetrics, type MetricsOption, renderCacheMetrics, splitMetricsOption } from './metrics.ts'
+import { CacheMetrics, renderCacheMetrics, splitMetricsOption } from './metrics.ts'
 import { type CacheArgs, resolveOptions, type TieredCacheOptions } from './options.ts'
 import type { AccelerateInfo } from './prisma-promise.ts'
 import { CachedPrismaPromise } from './prisma-promise.ts'
@@ -66,7 +66,7 @@ const requestId = () => `ptc-${Date.now().toString(36)}-${(requestCounter++).toS
  * The Prisma extension: `new PrismaClient({ adapter }).$extends(tieredCache({ redis }))`.
  * Options are checked here; a bad one throws a `TypeError` naming it.
  */
-export function tieredCache(options?: TieredCacheOptions & MetricsOption) {
+export function tieredCache(options?: TieredCacheOptions) {
   const split = splitMetricsOption(options)
   const resolved = resolveOptions(split.options)
   return Prisma.defineExtension((client) => {

@@ -2,6 +2,7 @@ import type { Cluster, Redis } from 'ioredis'
 import type { CachePolicy } from './cache/types.ts'
 import { CacheOptionError } from './errors.ts'
 import type { CacheEventSink } from './events.ts'
+import type { MetricsOption } from './metrics.ts'
 
 /** Caching of one model's reads. Giving one turns caching on for that model's reads. */
 export interface ModelPolicy {
@@ -37,7 +38,7 @@ export interface L2Options {
 }
 
 /** Options of `tieredCache()`. Every duration is in seconds, as in Prisma Accelerate's `cacheStrategy`. */
-export interface TieredCacheOptions {
+export interface TieredCacheOptions extends MetricsOption {
   /**
    * An ioredis `Redis` or `Cluster`, or a URL for a connection the extension opens (and closes in
    * `$cache.close()`). Absent or `null`: L1 only, suitable for a single instance.
@@ -183,6 +184,8 @@ const TOP_LEVEL = new Set([
   'events',
   'maxEntryBytes',
   'stampede',
+  // Taken apart by tieredCache() before this runs (metrics.ts checks it); allowed here for callers of resolveOptions.
+  'metrics',
 ])
 const QUERY_KEYS = new Set(['ttl', 'swr', 'tags', 'key', 'policy'])
 const STRATEGY_KEYS = new Set(['ttl', 'swr', 'tags'])

@@ -5,15 +5,14 @@
 // ratios at the end. Without Redis it runs with L1 only.
 import { EventEmitter, once } from 'node:events'
 import { tieredCache } from '../src/index.ts'
-import { createDatabase, dropPrefix, REDIS_URL, redisAnswers, sqliteClient, uniquePrefix } from './setup.ts'
+import { createDatabase, dropPrefix, REDIS_URL, redisOrNotice, sqliteClient, uniquePrefix } from './setup.ts'
 
 const RUNS = 200
 const WARMUP = 20
 
 const file = createDatabase(process.env.DEMO_DB ?? 'demo')
-const redisUp = await redisAnswers()
+const redisUp = await redisOrNotice()
 const prefix = uniquePrefix('demo')
-if (!redisUp) console.log(`Redis at ${REDIS_URL} is not answering: running with the in-process L1 only.`)
 console.log(
   `tieredCache demo: SQLite ${file.slice(file.indexOf('.tmp'))}` +
     (redisUp ? `, Redis ${REDIS_URL} (prefix ${prefix})` : ''),

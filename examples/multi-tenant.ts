@@ -11,15 +11,14 @@ import {
   createDatabase,
   dropPrefix,
   REDIS_URL,
-  redisAnswers,
+  redisOrNotice,
   removeDatabase,
   sqliteClient,
   uniquePrefix,
 } from './setup.ts'
 
 const file = createDatabase(`multi-tenant-${process.pid}`)
-const redisUp = await redisAnswers()
-if (!redisUp) console.log(`Redis at ${REDIS_URL} is not answering: running with the in-process L1 only.`)
+const redisUp = await redisOrNotice()
 const redis = redisUp ? REDIS_URL : null
 
 /** The tenant of the request being served; a web framework's middleware would set it. */

@@ -8,15 +8,14 @@ import {
   createDatabase,
   dropPrefix,
   REDIS_URL,
-  redisAnswers,
+  redisOrNotice,
   removeDatabase,
   sqliteClient,
   uniquePrefix,
 } from './setup.ts'
 
 const file = createDatabase(`raw-query-${process.pid}`)
-const redisUp = await redisAnswers()
-if (!redisUp) console.log(`Redis at ${REDIS_URL} is not answering: running with the in-process L1 only.`)
+const redisUp = await redisOrNotice()
 const prefix = uniquePrefix('raw-query')
 
 const base = sqliteClient(file)

@@ -65,6 +65,13 @@ export async function redisAnswers(url: string = REDIS_URL): Promise<boolean> {
   }
 }
 
+/** Whether Redis answers; when it does not, says so in one line: the example then runs with L1 only. */
+export async function redisOrNotice(url: string = REDIS_URL): Promise<boolean> {
+  const up = await redisAnswers(url)
+  if (!up) console.log(`Redis at ${url} is not answering: running with the in-process L1 only.`)
+  return up
+}
+
 /**
  * Deletes every Redis key under `prefix`. `$cache.clear()` removes the cached entries; this also
  * removes the cache's bookkeeping (tag versions), which only a throwaway prefix can do without.

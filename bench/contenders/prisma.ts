@@ -1,3 +1,4 @@
+import { READ_OPERATIONS } from '../../src/tags.ts'
 import type { BasePrisma } from '../setup.ts'
 
 /**
@@ -7,17 +8,6 @@ import type { BasePrisma } from '../setup.ts'
  * component and only calls its parent (where the counter is) to load; under a cache built as a
  * query component (prisma-extension-redis) it goes *after*, so that a hit never reaches it.
  */
-const READS = new Set([
-  'findUnique',
-  'findUniqueOrThrow',
-  'findFirst',
-  'findFirstOrThrow',
-  'findMany',
-  'count',
-  'aggregate',
-  'groupBy',
-])
-
 export function readCounter() {
   const counter = { reads: 0, writes: 0 }
   /**
@@ -29,7 +19,7 @@ export function readCounter() {
       name: 'bench:readCounter',
       query: {
         $allOperations({ operation, args, query }) {
-          if (READS.has(operation)) counter.reads++
+          if (READ_OPERATIONS.has(operation)) counter.reads++
           else counter.writes++
           return query(args)
         },

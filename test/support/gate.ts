@@ -1,16 +1,6 @@
+import { READ_OPERATIONS } from '../../src/tags.ts'
 import { deferred } from '../unit/cache/support.ts'
 import type { AnyPrisma } from './factory.ts'
-
-const READS = new Set([
-  'findUnique',
-  'findUniqueOrThrow',
-  'findFirst',
-  'findFirstOrThrow',
-  'findMany',
-  'count',
-  'aggregate',
-  'groupBy',
-])
 
 /**
  * A slow or failing database, placed under the cache with `cachedInstance(..., { under })`.
@@ -28,7 +18,7 @@ export function databaseUnderCache() {
       query: {
         $allModels: {
           async $allOperations({ operation, args, query }) {
-            if (!READS.has(operation)) return query(args)
+            if (!READ_OPERATIONS.has(operation)) return query(args)
             if (failure) throw failure
             const result = await query(args)
             const held = armed

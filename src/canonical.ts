@@ -133,11 +133,24 @@ function encodePlain(value: Record<string, unknown>): string {
     if (item === undefined || typeof item === 'function' || typeof item === 'symbol' || isSkip(item)) continue
     if (!first) out += ','
     first = false
-    out += key.charCodeAt(0) === 36 ? JSON.stringify(`$${key}`) : JSON.stringify(key)
-    out += ':'
+    out += keyText(key)
     out += encode(item)
   }
   return `${out}}`
+}
+
+/** Encoded property names (`"where":`), kept for the names queries use again and again. */
+const KEY_TEXT = new Map<string, string>()
+const MAX_KEY_TEXTS = 4096
+
+function keyText(key: string): string {
+  let text = KEY_TEXT.get(key)
+  if (text === undefined) {
+    text = `${key.charCodeAt(0) === 36 ? JSON.stringify(`$${key}`) : JSON.stringify(key)}:`
+    // Keys of user data (a `Json` filter) can be unbounded: past the bound, names are not kept.
+    if (KEY_TEXT.size < MAX_KEY_TEXTS) KEY_TEXT.set(key, text)
+  }
+  return text
 }
 
 /** `Prisma.skip` means "as if absent"; it is an instance of a class with `ifUndefined()` and no own keys. */

@@ -24,8 +24,17 @@ function copy(value: unknown): unknown {
     return out
   }
   const proto = Object.getPrototypeOf(value)
-  if (proto === Object.prototype || proto === null) {
-    const out: Record<string, unknown> = proto === null ? Object.create(null) : {}
+  if (proto === Object.prototype) {
+    // A spread copies a row's shape in one step; only the object-valued fields need a second look.
+    const out: Record<string, unknown> = { ...value }
+    for (const key in out) {
+      const item = out[key]
+      if (typeof item === 'object' && item !== null) out[key] = copy(item)
+    }
+    return out
+  }
+  if (proto === null) {
+    const out: Record<string, unknown> = Object.create(null)
     for (const key in value) out[key] = copy((value as Record<string, unknown>)[key])
     return out
   }

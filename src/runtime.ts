@@ -54,6 +54,19 @@ function notFound(model: string, operation: string, clientVersion: string): Erro
   )
 }
 
+/** The arguments Prisma gets: all but `cache` and `cacheStrategy` (a loop: cheaper than an object rest). */
+function withoutCacheArgs(args: Record<string, unknown>): Record<string, unknown> {
+  const rest: Record<string, unknown> = {}
+  for (const key of Object.keys(args)) {
+    if (key === 'cache' || key === 'cacheStrategy') continue
+    // An own `__proto__` (JSON.parse makes them) must stay a property, as an object rest keeps it.
+    if (key === '__proto__')
+      Object.defineProperty(rest, key, { value: args[key], enumerable: true, writable: true, configurable: true })
+    else rest[key] = args[key]
+  }
+  return rest
+}
+
 const lowerFirst = (name: string) => name.charAt(0).toLowerCase() + name.slice(1)
 
 /**
@@ -67,6 +80,8 @@ export class CacheRuntime {
   readonly transactions = new TransactionScope()
   readonly #ownedRedis: Redis | undefined
   readonly #clientVersion: string
+  readonly #explicitPlans = new Map<string, ReadPlan | undefined>()
+  readonly #implicitPlans = new Map<string, ReadPlan | undefined>()
   #closed = false
 
   constructor(client: AnyClient, options: ResolvedOptions) {
@@ -124,19 +139,32 @@ export class CacheRuntime {
     let cache: unknown
     let strategy: unknown
     if (args && (args.cache !== undefined || args.cacheStrategy !== undefined)) {
-      const { cache: c, cacheStrategy: s, ...rest } = args
-      cache = c
-      strategy = s
-      queryArgs = rest
+      cache = args.cache
+      strategy = args.cacheStrategy
+      queryArgs = withoutCacheArgs(args)
     }
     const direct = () => (parentClient[lowerFirst(model)] as AnyDelegate)[operation]!(queryArgs)
     if (!topLevel && isTransactionClient(parentClient)) return direct()
-    const plan = planRead(this.options, model, cache, strategy)
+    const plan =
+      strategy === undefined && (cache === true || cache === undefined)
+        ? this.#defaultPlan(model, cache === true)
+        : planRead(this.options, model, cache, strategy)
     if (!plan) return withNoCacheInfo(direct() as object)
     return new CachedPrismaPromise(
       (outcome) => this.#cachedRead(parentClient, model, operation, queryArgs ?? {}, plan, outcome),
       direct as () => { requestTransaction?(transaction: unknown): unknown },
     )
+  }
+
+  /** The plan of `cache: true` (`explicit`) or of no cache argument, per model: they only depend on the options. */
+  #defaultPlan(model: string, explicit: boolean): ReadPlan | undefined {
+    const plans = explicit ? this.#explicitPlans : this.#implicitPlans
+    let plan = plans.get(model)
+    if (plan === undefined && !plans.has(model)) {
+      plan = planRead(this.options, model, explicit ? true : undefined, undefined)
+      plans.set(model, plan)
+    }
+    return plan
   }
 
   #cachedRead(

@@ -7,9 +7,9 @@ import { type Bench, HOT_USER_ID } from '../setup.ts'
  * Item 7: time of one `$cache.invalidate({ tags: ['t'] })` with 1 000 and with 100 000 entries
  * under the tag, filled with `$cache.wrap(key, fn, { tags: ['t'] })` (each entry holds the User row).
  *
- * Two tieredCache set-ups: L1 large enough to hold every entry (L1 drops its entries one by one,
- * so this shows what the in-process part costs) and `l1: false` (Redis only: one script that bumps
- * the tag's version, whatever the number of entries). For contrast, prisma-extension-redis's way
+ * Two tieredCache set-ups: L1 large enough to hold every entry (L1 bumps the tag's version and
+ * sweeps the entries in the background, so this shows whether the in-process part stays constant)
+ * and `l1: false` (Redis only: one script that bumps the tag's version, whatever the number of entries). For contrast, prisma-extension-redis's way
  * of dropping a set of entries, a key pattern (`uncache({ hasPattern: true })`: SCAN + UNLINK),
  * over the same numbers of keys written with its `cache()`.
  *

@@ -1,4 +1,4 @@
-import type { Cluster, Redis } from 'ioredis'
+import type { Redis } from 'ioredis'
 import type { Emitter } from '../events.ts'
 import { type BusMessage, parseBusMessage } from './bus-message.ts'
 import { KeyPattern } from './keys.ts'
@@ -7,7 +7,7 @@ import { endConnection, type RedisCache } from './redis.ts'
 
 /** Options of {@link Bus}. */
 export interface BusOptions {
-  /** Where to subscribe: the bus opens its own connection with `l2.duplicate()`. */
+  /** Where to subscribe: the bus opens its own connection with `l2.subscriber()`. */
   readonly l2: RedisCache
   /** The L1 that received invalidations are applied to. */
   readonly l1: MemoryCache
@@ -25,14 +25,19 @@ export interface BusOptions {
  * Receives other instances' invalidations and applies them to this instance's L1.
  *
  * The L1 is `trusted` only while the subscription is live: messages sent while it was down are
- * lost, so when it comes back the L1 is emptied before it is trusted again.
+ * lost, so when it comes back the L1 is emptied before it is trusted again. On a cluster the
+ * connection goes to one node and ends with it; the bus then subscribes on another node, and that
+ * too empties the L1 first.
  */
 export class Bus {
   readonly #l1: MemoryCache
   readonly #emitter: Emitter | undefined
   readonly #self: string
   readonly #channel: string
-  readonly #subscriber: Redis | Cluster
+  readonly #l2: RedisCache
+  readonly #name: string
+  #subscriber: Redis | undefined
+  #reconnect: NodeJS.Timeout | undefined
   readonly #onUnlocked: ((keys: readonly string[]) => void) | undefined
   readonly #onApplied: BusOptions['onApplied']
   #trusted = false
@@ -48,16 +53,40 @@ export class Bus {
     this.#onApplied = options.onApplied
     this.#self = options.l2.instanceId
     this.#channel = options.l2.channel
-    this.#subscriber = options.l2.duplicate(`${options.l2.prefix}:bus:${this.#self}`)
-    this.#subscriber.on('error', () => {})
+    this.#l2 = options.l2
+    this.#name = `${options.l2.prefix}:bus:${this.#self}`
+    this.#connect()
+  }
+
+  #connect(): void {
+    this.#reconnect = undefined
+    if (this.#closed) return
+    const subscriber = this.#l2.subscriber(this.#name)
+    this.#subscriber = subscriber
+    if (subscriber === undefined) {
+      // A cluster that knows no node yet.
+      this.#retry()
+      return
+    }
+    subscriber.on('error', () => {})
     // Subscribing again on every 'ready' (SUBSCRIBE is idempotent) tells us when trust can return.
-    this.#subscriber.on('ready', () => this.#subscribe())
-    this.#subscriber.on('close', () => this.#down())
-    this.#subscriber.on('message', (channel: string, text: string) => {
+    subscriber.on('ready', () => this.#subscribe(subscriber))
+    subscriber.on('close', () => this.#down())
+    // A connection that gave up (a cluster node that went away): subscribe somewhere else.
+    subscriber.once('end', () => {
+      if (this.#subscriber === subscriber) this.#retry()
+    })
+    subscriber.on('message', (channel: string, text: string) => {
       if (channel === this.#channel) this.#receive(text)
     })
-    if (this.#subscriber.status === 'ready') this.#subscribe()
-    else if (this.#subscriber.status === 'wait') this.#subscriber.connect().catch(() => {})
+    if (subscriber.status === 'ready') this.#subscribe(subscriber)
+    else if (subscriber.status === 'wait') subscriber.connect().catch(() => {})
+  }
+
+  #retry(): void {
+    if (this.#closed || this.#reconnect !== undefined) return
+    this.#reconnect = setTimeout(() => this.#connect(), 100)
+    this.#reconnect.unref?.()
   }
 
   /** Whether every invalidation sent since the L1 was last emptied has been received. */
@@ -76,14 +105,15 @@ export class Bus {
     if (this.#closed) return
     this.#closed = true
     this.#trusted = false
-    await endConnection(this.#subscriber)
+    clearTimeout(this.#reconnect)
+    if (this.#subscriber) await endConnection(this.#subscriber)
   }
 
-  #subscribe(): void {
+  #subscribe(subscriber: Redis): void {
     const epoch = this.#epoch
-    this.#subscriber.subscribe(this.#channel).then(
+    subscriber.subscribe(this.#channel).then(
       () => {
-        if (epoch !== this.#epoch || this.#closed) return
+        if (epoch !== this.#epoch || this.#closed || subscriber !== this.#subscriber) return
         // Whatever was published while we were not subscribed is lost: forget everything.
         this.#l1.clear()
         this.#onApplied?.({ clear: true })

@@ -6,11 +6,12 @@ import { createHash } from 'node:crypto'
  *
  * Storage format (see types.ts): an entry is `header \n payload`, the header being tab-separated
  * `freshUntilMs, staleUntilMs, graceUntilMs, tag1, version1, tag2, version2, ...`; a tag's current
- * version is the string at `<prefix>:#v:<tag>` ('' when absent). Version keys of the tags stored in
+ * version is the string at `<prefix>:{g}:#v:<tag>` in the entry's slot group g ('' when absent; see
+ * KeyLayout in redis.ts: every key one script touches is in one group, hence one cluster slot). Version keys of the tags stored in
  * an entry are only known after reading it, so the scripts build them from the version-key prefix
  * passed in ARGV[1] (the one place besides redis.ts that knows the layout).
  *
- * The epoch (`<prefix>:#epoch`) is a random string created by the first read that finds it absent.
+ * The epoch (`<prefix>:{g}:#epoch`, one per group) is a random string created by the first read that finds it absent.
  * It is captured with the tag versions and checked when storing: a server that restarted without
  * persistence has lost every tag version ('' again) and its epoch, so a value captured before the
  * restart (possibly before a write whose invalidation was lost with the versions) is refused.
@@ -47,17 +48,23 @@ end
  * the tags to capture; ARGV[1] version-key prefix, ARGV[2] epoch candidate, ARGV[3] lock token ('' =
  * do not lock), ARGV[4] lock ms, ARGV[5] the caller's clock (ms), ARGV[6] which header time ends the
  * entry for this read ('2' staleUntil, '3' graceUntil).
- * Returns {1, raw, epoch, captured...} for a valid entry; otherwise {0, lock, epoch, captured...}
- * where lock is 1 when this call took the lock (SET NX PX), 0 when another holder has it (the
- * waiters key is then set, so the holder's release announces itself), -1 when no lock was asked.
- * An entry whose tags moved, or whose header is unreadable, or that is not a string, is deleted;
- * one past its end for this read (kept for others' grace) is a miss and stays.
+ * Returns {1, raw} for a valid fresh entry (nothing is captured: no load follows it), {1, raw,
+ * epoch, captured...} for a valid entry past its fresh time (a refresh follows it); otherwise {0,
+ * lock, epoch, captured...} where lock is 1 when this call took the lock (SET NX PX), 0 when another
+ * holder has it (the waiters key is then set, so the holder's release announces itself), -1 when no
+ * lock was asked. An entry whose tags moved, or whose header is unreadable, or that is not a string,
+ * is deleted; one past its end for this read (kept for others' grace) is a miss and stays.
+ * Every key is in one slot group (see KeyLayout in redis.ts), and so are the version keys built
+ * from ARGV[1].
  */
 export const GET_SCRIPT = script(`${HELPERS}
-local capture = {}
-for i = 5, #KEYS do capture[#capture + 1] = KEYS[i] end
-local captured = versions(capture)
-local ep = epoch(KEYS[2], ARGV[2])
+local function captured(head)
+  local capture = {}
+  for i = 5, #KEYS do capture[#capture + 1] = KEYS[i] end
+  head[#head + 1] = epoch(KEYS[2], ARGV[2])
+  for _, version in ipairs(versions(capture)) do head[#head + 1] = version end
+  return head
+end
 local raw = redis.pcall('GET', KEYS[1])
 if type(raw) == 'table' and raw.err then
   redis.call('DEL', KEYS[1])
@@ -80,10 +87,10 @@ if raw then
     end
   end
   if valid then
-    if tonumber(fields[tonumber(ARGV[6])]) > tonumber(ARGV[5]) then
-      local out = {1, raw, ep}
-      for i = 1, #captured do out[#out + 1] = captured[i] end
-      return out
+    local now = tonumber(ARGV[5])
+    if tonumber(fields[tonumber(ARGV[6])]) > now then
+      if tonumber(fields[1]) > now then return {1, raw} end
+      return captured({1, raw})
     end
   else
     redis.call('DEL', KEYS[1])
@@ -98,9 +105,7 @@ if ARGV[3] ~= '' then
     redis.call('SET', KEYS[4], '1', 'PX', ARGV[4])
   end
 end
-local out = {0, lock, ep}
-for i = 1, #captured do out[#out + 1] = captured[i] end
-return out
+return captured({0, lock})
 `)
 
 /**

@@ -71,10 +71,17 @@ interface Entry {
   readonly graceUntil: number
   readonly tags: readonly string[]
   readonly bytes: number
+  /** The clock value as of which no tag of this entry was invalidated (its store, or a later check). */
+  seq: number
 }
 
 /** Past this many remembered invalidations, forget them and refuse every older capture instead. */
 const MAX_REMEMBERED_BUMPS = 100_000
+
+/** Invalidated entries removed per turn of the event loop by the background sweep: small, so I/O callbacks never wait long behind it. */
+const SWEEP_CHUNK = 64
+/** Invalidated entries removed by each `set` while a sweep is pending. */
+const SWEEP_PER_SET = 4
 
 /**
  * The in-process tier (L1): an LRU of copies, with per-entry TTL and stale window, a tag index
@@ -84,6 +91,16 @@ const MAX_REMEMBERED_BUMPS = 100_000
  * invalidation that lands while it loads bumps the tags it names; the read's `set` is then refused.
  * Remembered bumps are bounded: when there are too many, they are dropped and a floor refuses every
  * capture older than it (conservative: a refused set only costs a later miss).
+ *
+ * The same clock makes a tag invalidation O(tags), whatever the number of entries: each entry
+ * records the `seq` it was stored at, and `get` treats an entry with a tag bumped after that as
+ * absent (and deletes it). The entries themselves are removed by a background sweep, a few dozen
+ * per turn of the event loop and a few per `set`; `size` and `bytes` finish the sweep first, so
+ * they stay exact.
+ *
+ * Expiry is checked here, with one clock read per `get`; lru-cache only keeps the LRU order
+ * (its own TTL reads the clock again on every get). Expired entries are removed when read, when
+ * evicted, and by `size`/`bytes`.
  */
 export class MemoryCache {
   readonly #lru: LRUCache<string, Entry>
@@ -94,8 +111,13 @@ export class MemoryCache {
   #bytes = 0
   #seq = 0
   #floor = 0
+  /** The latest `seq` at which a tag was invalidated: entries stored at or after it need no check. */
+  #lastTagBump = 0
   readonly #tagBumps = new Map<string, number>()
   readonly #keyBumps = new Map<string, number>()
+  /** Key sets of invalidated tags, detached from `#byTag`, whose entries the sweep removes. */
+  #pending: Set<string>[] = []
+  #sweepScheduled = false
 
   constructor(options: MemoryCacheOptions = {}) {
     const { max = 10_000, maxBytes, ttl = 60, now = Date.now } = options
@@ -110,10 +132,6 @@ export class MemoryCache {
     this.#lru = new LRUCache<string, Entry>({
       max,
       ...(maxBytes === undefined ? {} : { maxSize: maxBytes }),
-      ttl: Math.ceil(this.#ttlMs),
-      // lru-cache reads the same clock; 0 stops it caching `now` for a real millisecond.
-      perf: { now: () => this.#now() },
-      ttlResolution: 0,
       dispose: (entry, key) => this.#forget(key, entry),
     })
   }
@@ -126,7 +144,7 @@ export class MemoryCache {
     const entry = this.#lru.get(key)
     if (entry === undefined) return undefined
     const now = this.#now()
-    if (now >= entry.graceUntil) {
+    if (now >= entry.graceUntil || (entry.seq < this.#lastTagBump && this.#invalidated(entry))) {
       this.#lru.delete(key)
       return undefined
     }
@@ -144,7 +162,11 @@ export class MemoryCache {
   /** Whether a live entry exists, without copying it or touching its recency. */
   has(key: string): boolean {
     const entry = this.#lru.peek(key)
-    return entry !== undefined && this.#now() < entry.staleUntil
+    return (
+      entry !== undefined &&
+      this.#now() < entry.staleUntil &&
+      !(entry.seq < this.#lastTagBump && this.#invalidated(entry))
+    )
   }
 
   /**
@@ -152,6 +174,8 @@ export class MemoryCache {
    * a lifetime of zero, or larger than `maxBytes`.
    */
   set(key: string, value: unknown, options: MemorySetOptions = {}): boolean {
+    // Sets help the sweep, so invalidated entries never pile up faster than they are removed.
+    if (this.#pending.length > 0) this.#sweep(SWEEP_PER_SET)
     const { tags = [], guards = [], capturedSeq } = options
     if (capturedSeq !== undefined && this.#movedSince(capturedSeq, key, tags, guards)) return false
     const ttlMs = options.ttl === undefined ? this.#ttlMs : options.ttl * 1000
@@ -171,12 +195,10 @@ export class MemoryCache {
       graceUntil: now + ttlMs + swrMs + graceMs,
       tags: [...new Set(tags)],
       bytes,
+      seq: this.#seq,
     }
     // The old entry (if any) is disposed inside set(), so the new tags are indexed afterwards.
-    // lru-cache expires when `now - start > ttl`, this cache when `now >= staleUntil`: one ms less
-    // makes them agree on integer clocks, so `size` never counts an entry `get` would not return.
-    const ttl = Math.max(1, Math.ceil(ttlMs + swrMs + graceMs) - 1)
-    this.#lru.set(key, entry, this.#maxBytes === undefined ? { ttl } : { ttl, size: bytes })
+    this.#lru.set(key, entry, this.#maxBytes === undefined ? undefined : { size: bytes })
     if (this.#lru.peek(key) !== entry) return false
     this.#bytes += bytes
     for (const tag of entry.tags) {
@@ -200,18 +222,27 @@ export class MemoryCache {
     return removed
   }
 
-  /** Removes exactly the entries carrying any of these tags and refuses older captures of them. */
+  /**
+   * Invalidates exactly the entries carrying any of these tags and refuses older captures of them,
+   * in O(tags): from now on `get` and `has` do not see those entries, and a background sweep removes
+   * them. Returns how many entries carried these tags (one carrying two of them counts twice; one
+   * past its lifetime that nothing has purged yet counts too).
+   */
   invalidateTags(tags: readonly string[]): number {
     const seq = this.#bump()
-    let removed = 0
+    this.#lastTagBump = seq
+    let invalidated = 0
     for (const tag of tags) {
       this.#tagBumps.set(tag, seq)
       const keys = this.#byTag.get(tag)
       if (keys === undefined) continue
-      for (const key of [...keys]) if (this.#remove(key)) removed++
+      this.#byTag.delete(tag)
+      invalidated += keys.size
+      this.#pending.push(keys)
     }
+    if (this.#pending.length > 0) this.#scheduleSweep()
     this.#bound()
-    return removed
+    return invalidated
   }
 
   /**
@@ -231,6 +262,7 @@ export class MemoryCache {
     this.#floor = this.#bump()
     this.#tagBumps.clear()
     this.#keyBumps.clear()
+    this.#pending = []
     this.#lru.clear()
   }
 
@@ -239,22 +271,70 @@ export class MemoryCache {
     return this.#seq
   }
 
-  /** Live entries (expired ones are purged first). */
+  /** Live entries (invalidated and expired ones are purged first: O(entries)). */
   get size(): number {
-    this.#lru.purgeStale()
+    this.#purge()
     return this.#lru.size
   }
 
-  /** Bytes held by live entries, as counted for `maxBytes`. */
+  /** Bytes held by live entries, as counted for `maxBytes` (purges first, as `size`). */
   get bytes(): number {
-    this.#lru.purgeStale()
+    this.#purge()
     return this.#bytes
   }
 
   /** Deletes `key`; true when it held an entry that had not expired yet. */
   #remove(key: string): boolean {
-    const entry = this.#lru.peek(key, { allowStale: true })
+    const entry = this.#lru.peek(key)
     return this.#lru.delete(key) && entry !== undefined && this.#now() < entry.staleUntil
+  }
+
+  /** Whether a tag of the entry was invalidated after it was stored; if not, marks it checked as of now. */
+  #invalidated(entry: Entry): boolean {
+    for (const tag of entry.tags) if ((this.#tagBumps.get(tag) ?? 0) > entry.seq) return true
+    entry.seq = this.#seq
+    return false
+  }
+
+  /** Finishes the sweep of invalidated entries, then drops the entries past their grace window. */
+  #purge(): void {
+    this.#sweep(Number.POSITIVE_INFINITY)
+    const now = this.#now()
+    const expired: string[] = []
+    for (const [key, entry] of this.#lru.entries()) if (now >= entry.graceUntil) expired.push(key)
+    for (const key of expired) this.#lru.delete(key)
+  }
+
+  /**
+   * A sweep starts on a timer, so the round trip that usually follows an invalidation (Redis) is not
+   * answered behind it, and goes on one chunk per turn of the event loop. Neither keeps the process alive.
+   */
+  #scheduleSweep(next = false): void {
+    if (this.#sweepScheduled) return
+    this.#sweepScheduled = true
+    const run = () => {
+      this.#sweepScheduled = false
+      if (this.#sweep(SWEEP_CHUNK)) this.#scheduleSweep(true)
+    }
+    if (next) setImmediate(run).unref()
+    else setTimeout(run, 0).unref()
+  }
+
+  /** Removes up to `limit` entries of invalidated tags' key sets; true when some are left. */
+  #sweep(limit: number): boolean {
+    let done = 0
+    while (this.#pending.length > 0) {
+      const keys = this.#pending[this.#pending.length - 1]!
+      for (const key of keys) {
+        keys.delete(key)
+        // The key may hold a newer entry by now, stored after the invalidation: it stays.
+        const entry = this.#lru.peek(key)
+        if (entry !== undefined && entry.seq < this.#lastTagBump && this.#invalidated(entry)) this.#lru.delete(key)
+        if (++done >= limit) return keys.size > 0 || this.#pending.length > 1
+      }
+      this.#pending.pop()
+    }
+    return false
   }
 
   #movedSince(seq: number, key: string, tags: readonly string[], guards: readonly string[]): boolean {
@@ -272,6 +352,10 @@ export class MemoryCache {
 
   #bound(): void {
     if (this.#tagBumps.size + this.#keyBumps.size <= MAX_REMEMBERED_BUMPS) return
+    // Entries are checked against the bumps about to be forgotten: the invalidated ones go now and
+    // the rest are marked checked as of now, so the floor below leaves them valid.
+    this.#sweep(Number.POSITIVE_INFINITY)
+    for (const entry of this.#lru.values()) entry.seq = this.#seq
     this.#tagBumps.clear()
     this.#keyBumps.clear()
     this.#floor = this.#seq

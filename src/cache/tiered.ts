@@ -584,7 +584,7 @@ export class TieredCache {
     let versions: L2Capture | undefined
     if (await this.#l2Reachable()) {
       try {
-        versions = await this.#l2!.capture(captureList(options))
+        versions = await this.#l2!.capture(captureList(options), key)
         this.#l2Succeeded()
       } catch (error) {
         this.#l2Failed(error)

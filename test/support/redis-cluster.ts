@@ -49,6 +49,12 @@ export class RedisCluster {
             join(dir, `nodes-${port}.conf`),
             '--cluster-node-timeout',
             '1000',
+            // A replica may take over however long ago it last heard its master (tests crash masters early).
+            '--cluster-replica-validity-factor',
+            '0',
+            // The first sync of a replica starts at once instead of after the default 5 s.
+            '--repl-diskless-sync-delay',
+            '0',
             '--dir',
             dir,
           ],
@@ -95,22 +101,47 @@ export class RedisCluster {
   }
 
   /**
-   * Resolves once every live node reports `cluster_state:ok` and every slot has a live master:
-   * after `create`, and after a failover. Polls (there is no event for it), with a deadline.
+   * Resolves once the cluster is whole again: every live node reports `cluster_state:ok` with every
+   * slot ok, every slot belongs to a live master (in every live node's view: a node that has not
+   * yet noticed a crash still reports ok), and every replica is in sync with a live master (so it
+   * can take over). After `create`, and after a failover. Polls, with a deadline.
    */
   async waitUntilHealthy(deadlineMs = 30_000): Promise<void> {
     const until = Date.now() + deadlineMs
     for (;;) {
-      const states = await Promise.all(
-        this.servers
-          .filter((server) => server.pid !== undefined)
-          .map((server) => this.#askOne(server.port, 'CLUSTER', 'INFO').catch(() => '')),
-      )
-      if (states.every((state) => state.includes('cluster_state:ok') && state.includes('cluster_slots_ok:16384')))
-        return
+      if (await this.#healthy().catch(() => false)) return
       if (Date.now() > until) throw new Error(`the cluster did not become healthy within ${deadlineMs} ms`)
       await new Promise((resolve) => setTimeout(resolve, 100))
     }
+  }
+
+  async #healthy(): Promise<boolean> {
+    const live = this.servers.filter((server) => server.pid !== undefined)
+    const livePorts = new Set(live.map((server) => server.port))
+    for (const server of live) {
+      const info = await this.#askOne(server.port, 'CLUSTER', 'INFO')
+      if (!(info.includes('cluster_state:ok') && info.includes('cluster_slots_ok:16384'))) return false
+      for (const line of (await this.#askOne(server.port, 'CLUSTER', 'NODES')).split('\n')) {
+        const fields = line.trim().split(' ')
+        const port = Number(fields[1]?.split('@')[0]?.split(':')[1])
+        const flags = fields[2] ?? ''
+        const ownsSlots = fields.length > 8
+        if (flags.includes('master') && ownsSlots && (flags.includes('fail') || !livePorts.has(port))) return false
+      }
+      const replication = await this.#askOne(server.port, 'INFO', 'replication')
+      if (replication.includes('role:slave') && !replication.includes('master_link_status:up')) return false
+    }
+    return true
+  }
+
+  /** The live server one of whose clients matches `needle` in CLIENT LIST (`name=... `, say). */
+  async serverWithClient(needle: string): Promise<RedisServer> {
+    for (const server of this.servers) {
+      if (server.pid === undefined) continue
+      const list = await this.#askOne(server.port, 'CLIENT', 'LIST').catch(() => '')
+      if (list.includes(needle)) return server
+    }
+    throw new Error(`no node has a client matching ${needle}`)
   }
 
   /** `kill -9` of one master; resolves once it has exited (its replica takes over after the node timeout). */

@@ -125,7 +125,7 @@ describe('when Redis fails', () => {
     expect(await cache.getOrSet('other', async () => 'x')).toBe('x')
     expect(cache.pendingInvalidations).toBe(0)
     const inspector = tb.redis(server.url)
-    const [v1, v2] = await inspector.mget(`${l2.prefix}:#v:t1`, `${l2.prefix}:#v:t2`)
+    const [v1, v2] = await inspector.mget(l2.layout.version(0, 't1'), l2.layout.version(0, 't2'))
     const counter = (token: string | null | undefined) => Number.parseInt(token!.split('.').pop()!, 36)
     expect(counter(v1)).toBeLessThan(counter(v2))
     // The bus was down, so L1 may have missed messages: it is emptied when the bus comes back.

@@ -72,15 +72,15 @@ describe('RedisCache', () => {
   it('captures the current versions of the asked tags in the same round trip as the read', async () => {
     const cache = await l2()
     const before = await cache.get('k', ['t', 'u'])
-    expect([...before.versions]).toEqual([
+    expect([...before.versions!]).toEqual([
       ['t', ''],
       ['u', ''],
     ])
     await cache.invalidate(['t'])
     const after = await cache.get('k', ['t', 'u'])
-    expect(after.versions.get('t')).toMatch(new RegExp(`^${cache.instanceId}\\.`))
-    expect(after.versions.get('u')).toBe('')
-    expect((await cache.capture(['t', 'u'])).versions).toEqual(after.versions)
+    expect(after.versions!.get('t')).toMatch(new RegExp(`^${cache.instanceId}\\.`))
+    expect(after.versions!.get('u')).toBe('')
+    expect((await cache.capture(['t', 'u'], 'k')).versions).toEqual(after.versions)
   })
 
   it('turns every entry carrying an invalidated tag into a miss and deletes it, leaving the others', async () => {
@@ -92,7 +92,7 @@ describe('RedisCache', () => {
     expect((await cache.get('a')).hit).toBe(false)
     expect((await cache.get('b')).hit).toBe(false)
     expect(hitValue(await cache.get('c'))).toBe(3)
-    expect(await admin.exists(`${cache.prefix}:a`, `${cache.prefix}:b`)).toBe(0)
+    expect(await admin.exists(cache.layout.entry('a'), cache.layout.entry('b'))).toBe(0)
   })
 
   it('deletes keys and publishes the invalidation on its bus channel in the same call', async () => {
@@ -112,7 +112,7 @@ describe('RedisCache', () => {
     const { versions } = await cache.get('k', ['t'])
     await cache.invalidate(['t'])
     expect(await cache.set('k', 'old', { captured: versions })).toBe(false)
-    expect(await admin.exists(`${cache.prefix}:k`)).toBe(0)
+    expect(await admin.exists(cache.layout.entry('k'))).toBe(0)
     const fresh = await cache.get('k', ['t'])
     expect(await cache.set('k', 'new', { captured: fresh.versions })).toBe(true)
     expect(hitValue(await cache.get('k'))).toBe('new')
@@ -120,11 +120,11 @@ describe('RedisCache', () => {
 
   it('refuses a set whose guard moved, and stores late tags with their versions at store time', async () => {
     const cache = await l2()
-    const { versions: guards } = await cache.capture(['entity:User'])
+    const { versions: guards } = await cache.capture(['entity:User'], 'k')
     await cache.invalidate(['entity:User'])
     expect(await cache.set('k', 1, { guards })).toBe(false)
 
-    const { versions: current } = await cache.capture(['entity:User'])
+    const { versions: current } = await cache.capture(['entity:User'], 'k')
     await cache.invalidate(['record:User:1'])
     expect(await cache.set('k', 1, { guards: current, tags: ['record:User:1'] })).toBe(true)
     const read = await cache.get('k')
@@ -135,17 +135,34 @@ describe('RedisCache', () => {
 
   it('treats a corrupted or foreign value under its prefix as a miss and deletes it', async () => {
     const cache = await l2()
-    const p = cache.prefix
-    await admin.set(`${p}:garbage`, 'not an entry at all')
-    await admin.set(`${p}:bad-header`, 'soon\tlater\n{"json":1}')
-    await admin.set(`${p}:odd-header`, `0\t${Date.now() + 60_000}\tlonely-tag\n{"json":1}`)
-    await admin.set(`${p}:bad-payload`, `0\t${Date.now() + 60_000}\n{not json`)
-    await admin.set(`${p}:foreign-json`, `0\t${Date.now() + 60_000}\n{"something":"else"}`)
-    await admin.hset(`${p}:hash`, 'field', 'value')
+    const at = (key: string) => cache.layout.entry(key)
+    await admin.set(at('garbage'), 'not an entry at all')
+    await admin.set(at('bad-header'), 'soon\tlater\n{"json":1}')
+    await admin.set(at('odd-header'), `0\t${Date.now() + 60_000}\tlonely-tag\n{"json":1}`)
+    await admin.set(at('bad-payload'), `0\t${Date.now() + 60_000}\n{not json`)
+    await admin.set(at('foreign-json'), `0\t${Date.now() + 60_000}\n{"something":"else"}`)
+    await admin.hset(at('hash'), 'field', 'value')
     for (const key of ['garbage', 'bad-header', 'odd-header', 'bad-payload', 'foreign-json', 'hash']) {
       expect((await cache.get(key, ['t'])).hit).toBe(false)
-      expect(await admin.exists(`${p}:${key}`)).toBe(0)
+      expect(await admin.exists(at(key))).toBe(0)
     }
+  })
+
+  it('answers a fresh hit without reading versions or the epoch, and a stale one with the capture a refresh needs', async () => {
+    const clock = manualClock()
+    const cache = await l2({ now: clock.now })
+    await cache.set('k', 'v', { ttl: 10, swr: 5, tags: ['t'] })
+    const fresh = await cache.get('k', ['u'])
+    expect(fresh).toMatchObject({ hit: true, fresh: true, value: 'v' })
+    expect(fresh.versions).toBeUndefined()
+    // The epoch is created by the first read that needs one: a fresh hit does not.
+    expect(await admin.exists(cache.layout.epoch(0))).toBe(0)
+    await cache.invalidate(['u'])
+    clock.advance(10_000)
+    const stale = await cache.get('k', ['u'])
+    expect(stale).toMatchObject({ hit: true, fresh: false, value: 'v' })
+    expect(stale.versions?.get('u')).toMatch(new RegExp(`^${cache.instanceId}\\.`))
+    expect(stale.epoch).toBe(await admin.get(cache.layout.epoch(0)))
   })
 
   it('expires an entry by its clock after ttl, serving it as stale until ttl + swr', async () => {
@@ -157,7 +174,7 @@ describe('RedisCache', () => {
     expect(await cache.get('k')).toMatchObject({ hit: true, fresh: false, value: 'v' })
     clock.advance(5_000)
     expect((await cache.get('k')).hit).toBe(false)
-    const pttl = await admin.pttl(`${cache.prefix}:k`)
+    const pttl = await admin.pttl(cache.layout.entry('k'))
     expect(pttl).toBeGreaterThan(0)
     expect(pttl).toBeLessThanOrEqual(15_000)
   })
@@ -165,13 +182,13 @@ describe('RedisCache', () => {
   it('keeps an invalidated version at least as long as the longest entry ever stored', async () => {
     const cache = await l2()
     await cache.invalidate(['short'])
-    const floor = await admin.pttl(`${cache.prefix}:#v:short`)
+    const floor = await admin.pttl(cache.layout.version(0, 'short'))
     expect(floor).toBeGreaterThan(23 * 3600_000)
     await cache.set('k', 1, { ttl: 3 * 86_400 })
-    expect(Number(await admin.get(`${cache.prefix}:#ml`))).toBe(3 * 86_400_000)
+    expect(Number(await admin.get(cache.layout.maxLifetime(0)))).toBe(3 * 86_400_000)
     await cache.invalidate(['long'])
-    expect(await admin.pttl(`${cache.prefix}:#v:long`)).toBeGreaterThan(2 * 86_400_000)
-    expect(await admin.pttl(`${cache.prefix}:#ml`)).toBe(-1)
+    expect(await admin.pttl(cache.layout.version(0, 'long'))).toBeGreaterThan(2 * 86_400_000)
+    expect(await admin.pttl(cache.layout.maxLifetime(0))).toBe(-1)
   })
 
   it('clears every entry under its prefix and nothing outside it, even with glob characters in the prefix', async () => {
@@ -184,12 +201,12 @@ describe('RedisCache', () => {
     await cache.set('b', 2, { tags: ['t'] })
     await cache.invalidate(['u'])
     expect(await cache.clear()).toBe(2)
-    expect(await admin.exists(`${cache.prefix}:a`, `${cache.prefix}:b`)).toBe(0)
+    expect(await admin.exists(cache.layout.entry('a'), cache.layout.entry('b'))).toBe(0)
     expect(await admin.get(`${base}-sentinel`)).toBe('keep')
     expect(await admin.get(`${base}x:k`)).toBe('keep')
     expect(await admin.get(`${base}[x]*-no-colon`)).toBe('keep')
     // Tag versions stay, so a read that captured one before the clear still cannot store old data.
-    expect(await admin.exists(`${cache.prefix}:#v:u`)).toBe(1)
+    expect(await admin.exists(cache.layout.version(0, 'u'))).toBe(1)
   })
 
   it('deletes exactly the keys a pattern matches', async () => {

@@ -121,7 +121,7 @@ describe('TieredCache over Redis', () => {
     await cache.invalidateTags(['user:1'])
     gate.resolve()
     expect(await read).toBe('old')
-    expect(await admin.exists(`${l2.prefix}:k`)).toBe(0)
+    expect(await admin.exists(l2.layout.entry('k'))).toBe(0)
     const next = vi.fn(async () => 'new')
     expect(await cache.getOrSet('k', next, { tags: ['user:1'] })).toBe('new')
     expect(next).toHaveBeenCalledTimes(1)
@@ -146,7 +146,7 @@ describe('TieredCache over Redis', () => {
     await writer.invalidateTags(['user:1'])
     gate.resolve()
     expect(await read).toBe('old')
-    expect(await admin.exists(`${l2.prefix}:k`)).toBe(0)
+    expect(await admin.exists(l2.layout.entry('k'))).toBe(0)
     const next = vi.fn(async () => 'new')
     expect(await reader.getOrSet('k', next, { tags: ['user:1'] })).toBe('new')
     expect(await writer.getOrSet('k', next, { tags: ['user:1'] })).toBe('new')
@@ -231,7 +231,7 @@ describe('TieredCache over Redis', () => {
 
   it('treats a corrupted value under the prefix as a miss, removes it and stores the loaded value', async () => {
     const { cache, l2 } = await instance(nextPrefix())
-    await admin.set(`${l2.prefix}:k`, 'definitely not an entry')
+    await admin.set(l2.layout.entry('k'), 'definitely not an entry')
     expect(await cache.getOrSet('k', async () => 'loaded')).toBe('loaded')
     expect(await l2.get('k')).toMatchObject({ hit: true, value: 'loaded' })
   })

@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest'
+import { KeyLayout } from '../../../src/cache/redis.ts'
 import { tieredCache } from '../../../src/extension.ts'
 import { cachedInstance, type Instance } from '../../support/cached.ts'
 import { Testbed } from '../../support/factory.ts'
@@ -13,7 +14,8 @@ const title = (instance: Instance, id: string) =>
 /** The keys under `prefix` that are entries (not tag versions, epoch or locks, which start with '#'). */
 async function entriesUnder(prefix: string): Promise<string[]> {
   const keys = await bed.redis().keys(`${prefix}:*`)
-  return keys.filter((key) => !key.startsWith(`${prefix}:#`))
+  const layout = new KeyLayout(prefix, 1)
+  return keys.filter((key) => layout.parse(key) !== undefined)
 }
 
 describe('l2: false with a redis', () => {

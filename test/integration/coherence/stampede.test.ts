@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events'
 import { afterAll, describe, expect, it, vi } from 'vitest'
-import { RedisCache } from '../../../src/cache/redis.ts'
+import { KeyLayout, RedisCache } from '../../../src/cache/redis.ts'
 import { TieredCache } from '../../../src/cache/tiered.ts'
 import type { CacheEventMap } from '../../../src/events.ts'
 import { cachedInstance } from '../../support/cached.ts'
@@ -114,7 +114,7 @@ describe('the stampede lock', () => {
     const prefix = nextPrefix()
     const { cache, events } = await instance(prefix, 300)
     // A holder that took the lock and vanished (its process killed before it released).
-    await bed.redis().set(`${prefix}:#lock:k`, 'a dead holder', 'PX', 300)
+    await bed.redis().set(new KeyLayout(prefix, 1).lock('k'), 'a dead holder', 'PX', 300)
     const waited = nextEvent<CacheEventMap['stampede:waited']>(events, 'stampede:waited')
     expect(await cache.getOrSet('k', async () => 'loaded')).toBe('loaded')
     const { outcome } = await waited
@@ -141,11 +141,11 @@ describe('the stampede lock', () => {
     const prefix = nextPrefix()
     const { cache, l2 } = await instance(prefix)
     const admin = bed.redis()
-    await admin.set(`${prefix}:#lock:other`, 'someone else', 'PX', 10_000)
+    await admin.set(new KeyLayout(prefix, 1).lock('other'), 'someone else', 'PX', 10_000)
     expect(await l2.unlock('other', 'not the holder')).toBe(false)
-    expect(await admin.get(`${prefix}:#lock:other`)).toBe('someone else')
+    expect(await admin.get(new KeyLayout(prefix, 1).lock('other'))).toBe('someone else')
     await cache.getOrSet('k', async () => 'v')
     await cache.close()
-    expect(await admin.exists(`${prefix}:#lock:k`)).toBe(0)
+    expect(await admin.exists(new KeyLayout(prefix, 1).lock('k'))).toBe(0)
   })
 })

@@ -115,6 +115,57 @@ describe('MemoryCache', () => {
     expect(cache.get('y')?.value).toBe(8)
   })
 
+  it('never serves an invalidated entry, even inside its stale or grace window, before the sweep runs', () => {
+    const { time, now } = clock()
+    const cache = new MemoryCache({ now })
+    cache.set('a', 1, { tags: ['t'], ttl: 10, swr: 10, grace: 10 })
+    cache.set('b', 2, { tags: ['u'] })
+    cache.invalidateTags(['t'])
+    expect(cache.has('a')).toBe(false)
+    expect(cache.get('a')).toBeUndefined()
+    time.now += 15_000
+    expect(cache.get('a', { grace: true })).toBeUndefined()
+    expect(cache.get('b')?.value).toBe(2)
+  })
+
+  it('counts invalidated entries out of size and bytes at once, and sweeps them in the background', async () => {
+    const cache = new MemoryCache()
+    for (let i = 0; i < 1000; i++) cache.set(`k${i}`, i, { tags: ['t'], bytes: 10 })
+    cache.set('other', 1, { tags: ['u'], bytes: 10 })
+    expect(cache.invalidateTags(['t'])).toBe(1000)
+    expect(cache.size).toBe(1)
+    expect(cache.bytes).toBe(10)
+
+    for (let i = 0; i < 1000; i++) cache.set(`k${i}`, i, { tags: ['t'], bytes: 10 })
+    cache.invalidateTags(['t'])
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect([...Array(1000).keys()].some((i) => cache.has(`k${i}`))).toBe(false)
+    expect(cache.size).toBe(1)
+  })
+
+  it('keeps an entry stored after its tag was invalidated, through the sweep of the older one', async () => {
+    const cache = new MemoryCache()
+    cache.set('a', 'old', { tags: ['t'] })
+    cache.invalidateTags(['t'])
+    cache.set('a', 'new', { tags: ['t'] })
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(cache.get('a')?.value).toBe('new')
+    expect(cache.size).toBe(1)
+    expect(cache.invalidateTags(['t'])).toBe(1)
+    expect(cache.get('a')).toBeUndefined()
+  })
+
+  it('keeps valid entries and drops invalidated ones when it forgets old invalidations', () => {
+    const cache = new MemoryCache()
+    cache.set('kept', 1, { tags: ['t-kept'] })
+    cache.set('gone', 2, { tags: ['t0'] })
+    for (let i = 0; i <= 100_000; i += 1000) cache.invalidateTags(Array.from({ length: 1000 }, (_, j) => `t${i + j}`))
+    expect(cache.get('kept')?.value).toBe(1)
+    expect(cache.get('gone')).toBeUndefined()
+    cache.invalidateTags(['t-kept'])
+    expect(cache.get('kept')).toBeUndefined()
+  })
+
   it('returns copies, so a caller mutating a value changes neither the cache nor the next caller', () => {
     const cache = new MemoryCache()
     const original = { name: 'Ada', posts: [{ id: 1 }] }

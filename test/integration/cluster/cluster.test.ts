@@ -122,20 +122,22 @@ describe.skipIf(missing !== undefined)('on a Redis Cluster', () => {
 
   it("carries one instance's invalidation to another's L1 over the cluster's pub/sub", async () => {
     const prefix = `${bed.prefix}_${count++}`
-    const make = async () => {
-      const cache = new TieredCache({ l2: new RedisCache({ redis: client(), prefix }) })
+    const make = async (events?: EventEmitter) => {
+      const cache = new TieredCache({ l2: new RedisCache({ redis: client(), prefix }), ...(events && { events }) })
       bed.defer(() => cache.close())
       await cache.ready()
       return cache
     }
+    const bEvents = new EventEmitter()
     const a = await make()
-    const b = await make()
+    const b = await make(bEvents)
     let loads = 0
     const load = async () => `v${++loads}`
     expect(await a.getOrSet('k', load, { tags: ['t'] })).toBe('v1')
     expect(await b.getOrSet('k', load, { tags: ['t'] })).toBe('v1')
+    const delivered = once(bEvents, 'bus')
     await a.invalidateTags(['t'])
-    await new Promise((resolve) => setTimeout(resolve, 100))
+    await delivered
     expect(await b.getOrSet('k', load, { tags: ['t'] })).toBe('v2')
   })
 
@@ -264,9 +266,16 @@ describe.skipIf(missing !== undefined)('on a Redis Cluster', () => {
     expect(errors).toEqual([])
     expect(reads + writes - before).toBeGreaterThan(0)
 
-    // Invalidations that the dead master missed are replayed (retried within 2 s); then every
+    // Invalidations that the dead master missed are replayed (retried within 2 s): wait until
+    // neither instance owes one (no event says "nothing left", so poll with a deadline), then every
     // cached read, on either instance, L1 or L2, equals the database.
-    await new Promise((resolve) => setTimeout(resolve, 2_500))
+    const owed = (instance: Instance) =>
+      Number(/^tiered_cache_pending_invalidations (\d+)$/m.exec(instance.prisma.$cache.metrics())?.[1] ?? 'NaN')
+    const deadline = Date.now() + 10_000
+    while (owed(a) !== 0 || owed(b) !== 0) {
+      if (Date.now() > deadline) throw new Error('invalidations still owed 10 s after the failover')
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
     let compared = 0
     for (let round = 0; round < 2; round++)
       for (const instance of instances) {

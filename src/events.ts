@@ -1,15 +1,8 @@
+import type { BusMessage } from './cache/bus-message.ts'
 import type { Tier } from './cache/types.ts'
 
-/** What a received bus message asked for (another instance's invalidation). */
-export interface BusEvent {
-  /** Instance id of the sender. */
-  readonly from: string
-  readonly tags?: readonly string[]
-  readonly keys?: readonly string[]
-  /** Globs of a key pattern. */
-  readonly pattern?: readonly string[]
-  readonly clear?: boolean
-}
+/** What a received bus message asked for (another instance's invalidation; lock releases are not events). */
+export type BusEvent = Omit<BusMessage, 'unlocked'>
 
 /** Payload of every event, by name. */
 export interface CacheEventMap {

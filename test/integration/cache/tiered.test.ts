@@ -6,7 +6,7 @@ import { MemoryCache } from '../../../src/cache/memory.ts'
 import { RedisCache } from '../../../src/cache/redis.ts'
 import { TieredCache, type TieredCacheOptions } from '../../../src/cache/tiered.ts'
 import { Testbed } from '../../support/factory.ts'
-import { deferred, manualClock, nextEvent, recordingEmitter } from '../../unit/cache/support.ts'
+import { deferred, heldLoader, manualClock, nextEvent, recordingEmitter } from '../../unit/cache/support.ts'
 
 const tb = new Testbed()
 afterAll(() => tb.cleanup())
@@ -106,20 +106,11 @@ describe('TieredCache over Redis', () => {
 
   it('stores nothing when its tag is invalidated on this instance while the loader runs', async () => {
     const { cache, l2 } = await instance(nextPrefix())
-    const started = deferred()
-    const gate = deferred()
-    const read = cache.getOrSet(
-      'k',
-      async () => {
-        started.resolve()
-        await gate.promise
-        return 'old'
-      },
-      { tags: ['user:1'] },
-    )
-    await started.promise
+    const held = heldLoader('old')
+    const read = cache.getOrSet('k', held.load, { tags: ['user:1'] })
+    await held.started
     await cache.invalidateTags(['user:1'])
-    gate.resolve()
+    held.release()
     expect(await read).toBe('old')
     expect(await admin.exists(l2.layout.entry('k'))).toBe(0)
     const next = vi.fn(async () => 'new')
@@ -131,20 +122,11 @@ describe('TieredCache over Redis', () => {
     const prefix = nextPrefix()
     const { cache: reader, l2 } = await instance(prefix)
     const { cache: writer } = await instance(prefix)
-    const started = deferred()
-    const gate = deferred()
-    const read = reader.getOrSet(
-      'k',
-      async () => {
-        started.resolve()
-        await gate.promise
-        return 'old'
-      },
-      { tags: ['user:1'] },
-    )
-    await started.promise
+    const held = heldLoader('old')
+    const read = reader.getOrSet('k', held.load, { tags: ['user:1'] })
+    await held.started
     await writer.invalidateTags(['user:1'])
-    gate.resolve()
+    held.release()
     expect(await read).toBe('old')
     expect(await admin.exists(l2.layout.entry('k'))).toBe(0)
     const next = vi.fn(async () => 'new')

@@ -23,6 +23,21 @@ export function deferred<T = void>() {
   return { promise, resolve, reject }
 }
 
+/**
+ * A loader that starts, then waits until `release()`, resolving with `value`: the slow read of
+ * old data in the no-stale-set race. `started` resolves once the loader runs.
+ */
+export function heldLoader<T>(value: T) {
+  const started = deferred()
+  const gate = deferred()
+  const load = async () => {
+    started.resolve()
+    await gate.promise
+    return value
+  }
+  return { load, started: started.promise, release: () => gate.resolve() }
+}
+
 /** Resolves with the payload of the next `name` event for which `accept` holds. */
 export function nextEvent<T = unknown>(
   emitter: EventEmitter,

@@ -4,7 +4,7 @@ import { KeyPattern } from '../../../src/cache/keys.ts'
 import { MemoryCache } from '../../../src/cache/memory.ts'
 import { TieredCache } from '../../../src/cache/tiered.ts'
 import { CacheMissError, type CacheOptionError, L1Error } from '../../../src/errors.ts'
-import { deferred, manualClock, nextEvent, recordingEmitter } from './support.ts'
+import { deferred, heldLoader, manualClock, nextEvent, recordingEmitter } from './support.ts'
 
 /** L1-only caches: the L2 and the bus are covered in test/integration/cache against a real Redis. */
 describe('TieredCache over L1 only', () => {
@@ -64,20 +64,11 @@ describe('TieredCache over L1 only', () => {
 
   it('stores nothing when its tags are invalidated while the loader runs', async () => {
     const cache = new TieredCache()
-    const started = deferred()
-    const gate = deferred()
-    const slow = cache.getOrSet(
-      'k',
-      async () => {
-        started.resolve()
-        await gate.promise
-        return 'old'
-      },
-      { tags: ['user:1'] },
-    )
-    await started.promise
+    const held = heldLoader('old')
+    const slow = cache.getOrSet('k', held.load, { tags: ['user:1'] })
+    await held.started
     await cache.invalidateTags(['user:1'])
-    gate.resolve()
+    held.release()
     expect(await slow).toBe('old')
     const next = vi.fn(async () => 'new')
     expect(await cache.getOrSet('k', next, { tags: ['user:1'] })).toBe('new')

@@ -3,8 +3,7 @@ import type { Operation } from '@prisma/client/runtime/client'
 import type { CacheStats } from './cache/types.ts'
 import { CacheMetrics, renderCacheMetrics, splitMetricsOption } from './metrics.ts'
 import { type CacheArgs, resolveOptions, type TieredCacheOptions } from './options.ts'
-import type { AccelerateInfo } from './prisma-promise.ts'
-import { CachedPrismaPromise } from './prisma-promise.ts'
+import { type AccelerateInfo, CachedPrismaPromise, requestId } from './prisma-promise.ts'
 import { CacheRuntime, type InvalidateInput, type WrapOptions } from './runtime.ts'
 
 /** A read's arguments with the cache options; `Subset` makes a misspelt or unknown key a compile error. */
@@ -58,9 +57,6 @@ export interface AccelerateCompat {
   /** Removes every entry under this `prefix`. */
   invalidateAll(): Promise<{ requestId: string }>
 }
-
-let requestCounter = 0
-const requestId = () => `ptc-${Date.now().toString(36)}-${(requestCounter++).toString(36)}`
 
 /**
  * The Prisma extension: `new PrismaClient({ adapter }).$extends(tieredCache({ redis }))`.

@@ -74,12 +74,15 @@ export interface AccelerateInfo {
 
 let requests = 0
 
+/** A request id in Accelerate's responses: unique within this process. */
+export const requestId = (): string => `ptc-${process.pid.toString(36)}-${(requests++).toString(36)}`
+
 export function accelerateInfo(outcome: ReadOutcome | undefined): AccelerateInfo {
   return {
     cacheStatus: outcome?.status ?? 'none',
     lastModified: new Date(),
     region: 'local',
-    requestId: `ptc-${process.pid.toString(36)}-${(requests++).toString(36)}`,
+    requestId: requestId(),
     signature: outcome?.signature ?? '',
   }
 }

@@ -9,6 +9,9 @@ import { explicitKey, queryKey, wrapKey } from './keys.ts'
 import { checkTags, planRead, type ReadPlan, type ResolvedOptions } from './options.ts'
 import { CachedPrismaPromise, type ReadOutcome, withNoCacheInfo } from './prisma-promise.ts'
 import {
+  allRecordsTag,
+  modelTag,
+  RAW_WRITE_OPERATIONS,
   READ_OPERATIONS,
   rawInvalidations,
   readDependencies,
@@ -220,8 +223,8 @@ export class CacheRuntime {
       policy: plan.policy,
       meta,
       ...(recordsOf !== undefined && {
-        guards: [`m:${recordsOf}`],
-        lateTags: (value: unknown) => recordTags(this.dataModel, recordsOf, value) ?? [`m:${recordsOf}`],
+        guards: [modelTag(recordsOf)],
+        lateTags: (value: unknown) => recordTags(this.dataModel, recordsOf, value) ?? [modelTag(recordsOf)],
       }),
     }
     const delegate = parentClient[lowerFirst(model)] as AnyDelegate
@@ -247,12 +250,9 @@ export class CacheRuntime {
   }): Promise<unknown> {
     const { model, operation, query } = params
     let args = params.args as Record<string, unknown> | undefined
-    if (args && typeof args === 'object' && ('cache' in args || 'cacheStrategy' in args)) {
-      const { cache: _c, cacheStrategy: _s, ...rest } = args
-      args = rest
-    }
+    if (args && typeof args === 'object' && ('cache' in args || 'cacheStrategy' in args)) args = withoutCacheArgs(args)
     if (model === undefined) {
-      if (operation !== '$executeRaw' && operation !== '$executeRawUnsafe') return query(args)
+      if (!RAW_WRITE_OPERATIONS.has(operation)) return query(args)
       const result = await query(args)
       await this.#afterWrite(rawInvalidations(this.dataModel), params.__internalParams)
       return result
@@ -281,11 +281,10 @@ export class CacheRuntime {
 
   async invalidate(input: InvalidateInput = {}): Promise<void> {
     if (typeof input !== 'object' || input === null) throw new TypeError('invalidate(input): expected an object')
-    const tags = checkTags('invalidate.tags', input.tags).map(userTag)
-    for (const model of input.models ?? []) {
-      if (!this.dataModel.model(model)) throw new TypeError(`invalidate.models: unknown model ${JSON.stringify(model)}`)
-      tags.push(`m:${model}`, `a:${model}`)
-    }
+    const tags = [
+      ...checkTags('invalidate.tags', input.tags).map(userTag),
+      ...this.#modelTags('invalidate.models', input.models),
+    ]
     const keys = (input.keys ?? []).flatMap((key) => {
       if (typeof key !== 'string' || key.length === 0)
         throw new TypeError('invalidate.keys: expected non-empty strings')
@@ -299,17 +298,21 @@ export class CacheRuntime {
     if (typeof key !== 'string' || key.length === 0) throw new TypeError('wrap(key): expected a non-empty string')
     if (typeof fn !== 'function') throw new TypeError('wrap(fn): expected a function')
     const plan = planRead(this.options, '', { ttl: options.ttl, swr: options.swr, tags: options.tags }, undefined)!
-    const tags = plan.tags.map(userTag)
-    for (const model of options.models ?? []) {
-      if (!this.dataModel.model(model)) throw new TypeError(`wrap.models: unknown model ${JSON.stringify(model)}`)
-      tags.push(`m:${model}`, `a:${model}`)
-    }
+    const tags = [...plan.tags.map(userTag), ...this.#modelTags('wrap.models', options.models)]
     return this.cache.getOrSet(wrapKey(key), async () => fn(), {
       ttl: plan.ttl,
       swr: plan.swr,
       grace: plan.grace,
       tags,
     }) as Promise<T>
+  }
+
+  /** The tags every read of these models depends on (`name` is the option, for the error). */
+  #modelTags(name: string, models: readonly string[] = []): string[] {
+    return models.flatMap((model) => {
+      if (!this.dataModel.model(model)) throw new TypeError(`${name}: unknown model ${JSON.stringify(model)}`)
+      return [modelTag(model), allRecordsTag(model)]
+    })
   }
 
   /** Resolves once Redis and the invalidation bus are connected (at once without Redis). */

@@ -12,15 +12,16 @@ export {
   L1Error,
   L2TimeoutError,
   L2UnavailableError,
-} from './errors.ts'
-export type { CacheEventMap, CacheEventName, CacheEventSink } from './events.ts'
-export { type AccelerateCompat, type CacheClient, tieredCache } from './extension.ts'
+} from './core/errors.ts'
+export type { CacheEventMap, CacheEventName, CacheEventSink } from './core/events.ts'
 export {
   DEFAULT_LATENCY_BUCKETS,
   METRICS_CONTENT_TYPE,
   type MetricsOption,
   type MetricsOptions,
-} from './metrics.ts'
+} from './metrics/metrics.ts'
+export type { InvalidateInput, WrapOptions } from './prisma/client-cache.ts'
+export { type AccelerateCompat, type CacheClient, tieredCache } from './prisma/extension.ts'
 export type {
   AccelerateCacheStrategy,
   CacheArgs,
@@ -30,5 +31,4 @@ export type {
   QueryCacheOptions,
   StampedeOptions,
   TieredCacheOptions,
-} from './options.ts'
-export type { InvalidateInput, WrapOptions } from './runtime.ts'
+} from './prisma/options.ts'

@@ -2,7 +2,7 @@ import { BentoCache, bentostore } from 'bentocache'
 import { memoryDriver } from 'bentocache/drivers/memory'
 import { redisBusDriver, redisDriver } from 'bentocache/drivers/redis'
 import type { Redis } from 'ioredis'
-import { createSerializer } from '../../src/serializer.ts'
+import { createSerializer } from '../../src/core/serializer.ts'
 
 /**
  * bentocache 1.6 stores, all on one BentoCache:

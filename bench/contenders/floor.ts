@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis'
-import { cloneValue } from '../../src/clone.ts'
-import { queryKey } from '../../src/keys.ts'
-import { createSerializer } from '../../src/serializer.ts'
+import { cloneValue } from '../../src/core/clone.ts'
+import { createSerializer } from '../../src/core/serializer.ts'
+import { queryKey } from '../../src/prisma/query-keys.ts'
 
 /** A schema fingerprint of the length tieredCache uses in its keys. */
 const FINGERPRINT = 'f3a9c1d07b2e'

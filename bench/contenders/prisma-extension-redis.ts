@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis'
 import { PrismaExtensionRedis } from 'prisma-extension-redis'
-import { createSerializer } from '../../src/serializer.ts'
+import { createSerializer } from '../../src/core/serializer.ts'
 import type { BasePrisma } from '../setup.ts'
 import { readCounter } from './prisma.ts'
 

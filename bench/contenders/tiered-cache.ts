@@ -1,8 +1,8 @@
 import { isAbsolute, join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { Redis } from 'ioredis'
-import { type CacheClient, tieredCache as fromSource } from '../../src/extension.ts'
-import type { QueryCacheOptions, TieredCacheOptions } from '../../src/options.ts'
+import { type CacheClient, tieredCache as fromSource } from '../../src/prisma/extension.ts'
+import type { QueryCacheOptions, TieredCacheOptions } from '../../src/prisma/options.ts'
 import type { BasePrisma } from '../setup.ts'
 import { readCounter } from './prisma.ts'
 

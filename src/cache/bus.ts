@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis'
-import type { Emitter } from '../events.ts'
+import type { Emitter } from '../core/events.ts'
 import { type BusMessage, parseBusMessage } from './bus-message.ts'
 import { KeyPattern } from './keys.ts'
 import type { MemoryCache } from './memory.ts'

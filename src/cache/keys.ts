@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { canonical } from '../canonical.ts'
+import { canonical } from '../core/canonical.ts'
 
 /** Parts of a {@link CacheKey}. */
 export interface CacheKeyParts {

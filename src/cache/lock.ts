@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { CacheOptionError } from '../errors.ts'
+import { CacheOptionError } from '../core/errors.ts'
 
 /** Options of {@link StampedeLock}. Durations in milliseconds. */
 export interface StampedeLockOptions {

@@ -1,7 +1,7 @@
 import { Decimal } from '@prisma/client/runtime/client'
 import { LRUCache } from 'lru-cache'
-import { cloneValue } from '../clone.ts'
-import { CacheOptionError } from '../errors.ts'
+import { cloneValue } from '../core/clone.ts'
+import { CacheOptionError } from '../core/errors.ts'
 import { KeyPattern } from './keys.ts'
 
 /** Options of {@link MemoryCache}. */

@@ -1,6 +1,6 @@
 import { EventEmitter, once } from 'node:events'
-import { tieredCache } from '../../src/extension.ts'
-import type { TieredCacheOptions } from '../../src/options.ts'
+import { tieredCache } from '../../src/prisma/extension.ts'
+import type { TieredCacheOptions } from '../../src/prisma/options.ts'
 import type { AnyPrisma, Provider, Testbed } from './factory.ts'
 
 /** Counts the queries that reach the database: applied under the cache, it sees only misses and writes. */

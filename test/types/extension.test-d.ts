@@ -1,7 +1,7 @@
 import { describe, expectTypeOf, it } from 'vitest'
 import type { PrismaClient } from '../../generated/sqlite/client.ts'
 import type { CacheStats } from '../../src/cache/types.ts'
-import type { tieredCache } from '../../src/extension.ts'
+import type { tieredCache } from '../../src/prisma/extension.ts'
 
 declare const base: PrismaClient
 declare const ext: ReturnType<typeof tieredCache>

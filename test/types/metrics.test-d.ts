@@ -1,6 +1,6 @@
 import { describe, expectTypeOf, it } from 'vitest'
 import type { PrismaClient } from '../../generated/sqlite/client.ts'
-import { tieredCache } from '../../src/extension.ts'
+import { tieredCache } from '../../src/prisma/extension.ts'
 
 declare const base: PrismaClient
 

@@ -1,6 +1,6 @@
 import { describe, expectTypeOf, it } from 'vitest'
-import type { CacheEventMap } from '../../src/events.ts'
-import type { tieredCache } from '../../src/extension.ts'
+import type { CacheEventMap } from '../../src/core/events.ts'
+import type { tieredCache } from '../../src/prisma/extension.ts'
 
 type Options = NonNullable<Parameters<typeof tieredCache>[0]>
 

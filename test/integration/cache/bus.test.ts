@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it, vi } from 'vitest'
 import { KeyPattern } from '../../../src/cache/keys.ts'
 import { RedisCache } from '../../../src/cache/redis.ts'
 import { TieredCache } from '../../../src/cache/tiered.ts'
-import type { BusEvent } from '../../../src/events.ts'
+import type { BusEvent } from '../../../src/core/events.ts'
 import { Testbed } from '../../support/factory.ts'
 import { nextEvent } from '../../unit/cache/support.ts'
 

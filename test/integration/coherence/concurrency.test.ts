@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks'
 import { setImmediate as yieldToIo } from 'node:timers/promises'
 import { afterAll, describe, expect, it } from 'vitest'
-import type { BusEvent, CacheEventMap } from '../../../src/events.ts'
+import type { BusEvent, CacheEventMap } from '../../../src/core/events.ts'
 import { cachedInstance, type Instance } from '../../support/cached.ts'
 import { type AnyPrisma, Testbed } from '../../support/factory.ts'
 import { RedisServer } from '../../support/redis-server.ts'

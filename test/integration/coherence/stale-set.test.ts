@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest'
-import type { TieredCacheOptions } from '../../../src/options.ts'
+import type { TieredCacheOptions } from '../../../src/prisma/options.ts'
 import { cachedInstance, type Instance } from '../../support/cached.ts'
 import { Testbed } from '../../support/factory.ts'
 import { databaseUnderCache } from '../../support/gate.ts'

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { MemoryCache } from '../../../src/cache/memory.ts'
 import { TieredCache } from '../../../src/cache/tiered.ts'
-import type { CacheEventMap } from '../../../src/events.ts'
+import type { CacheEventMap } from '../../../src/core/events.ts'
 import { manualClock, nextEvent, recordingEmitter } from './support.ts'
 
 const down = async (): Promise<string> => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { KeyPattern } from '../../../src/cache/keys.ts'
 import { MemoryCache } from '../../../src/cache/memory.ts'
-import { CacheOptionError } from '../../../src/errors.ts'
+import { CacheOptionError } from '../../../src/core/errors.ts'
 
 function clock(start = 1_000_000) {
   const time = { now: start }

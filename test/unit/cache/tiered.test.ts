@@ -3,7 +3,7 @@ import { describe, expect, it, vi } from 'vitest'
 import { KeyPattern } from '../../../src/cache/keys.ts'
 import { MemoryCache } from '../../../src/cache/memory.ts'
 import { TieredCache } from '../../../src/cache/tiered.ts'
-import { CacheMissError, type CacheOptionError, L1Error } from '../../../src/errors.ts'
+import { CacheMissError, type CacheOptionError, L1Error } from '../../../src/core/errors.ts'
 import { deferred, heldLoader, manualClock, nextEvent, recordingEmitter } from './support.ts'
 
 /** L1-only caches: the L2 and the bus are covered in test/integration/cache against a real Redis. */

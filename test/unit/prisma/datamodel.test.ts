@@ -1,9 +1,14 @@
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3'
 import { PrismaPg } from '@prisma/adapter-pg'
 import { describe, expect, it } from 'vitest'
-import { PrismaClient as PostgresClient } from '../../generated/postgres/client.ts'
-import { PrismaClient as SqliteClient } from '../../generated/sqlite/client.ts'
-import { buildDataModel, clientDataModel, type RuntimeDataModel, type RuntimeField } from '../../src/datamodel.ts'
+import { PrismaClient as PostgresClient } from '../../../generated/postgres/client.ts'
+import { PrismaClient as SqliteClient } from '../../../generated/sqlite/client.ts'
+import {
+  buildDataModel,
+  clientDataModel,
+  type RuntimeDataModel,
+  type RuntimeField,
+} from '../../../src/prisma/schema/datamodel.ts'
 
 // Constructing a client opens no connection; these tests only read what the client carries.
 const clients = {

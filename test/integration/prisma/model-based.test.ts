@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest'
-import { providers, Testbed } from '../support/factory.ts'
-import { runModelCheck } from '../support/model.ts'
+import { providers, Testbed } from '../../support/factory.ts'
+import { runModelCheck } from '../../support/model.ts'
 
 /**
  * The randomized model-based check of the consistency promise (see test/support/model.ts) on the

@@ -1,5 +1,5 @@
-import type { BusMessage } from './cache/bus-message.ts'
-import type { Tier } from './cache/types.ts'
+import type { BusMessage } from '../cache/bus-message.ts'
+import type { Tier } from '../cache/types.ts'
 
 /** What a received bus message asked for (another instance's invalidation; lock releases are not events). */
 export type BusEvent = Omit<BusMessage, 'unlocked'>

@@ -1,10 +1,10 @@
 import { Prisma } from '@prisma/client/extension'
 import type { Operation } from '@prisma/client/runtime/client'
-import type { CacheStats } from './cache/types.ts'
-import { CacheMetrics, renderCacheMetrics, splitMetricsOption } from './metrics.ts'
+import type { CacheStats } from '../cache/types.ts'
+import { CacheMetrics, renderCacheMetrics, splitMetricsOption } from '../metrics/metrics.ts'
+import { CacheRuntime, type InvalidateInput, type WrapOptions } from './client-cache.ts'
 import { type CacheArgs, resolveOptions, type TieredCacheOptions } from './options.ts'
 import { type AccelerateInfo, CachedPrismaPromise, requestId } from './prisma-promise.ts'
-import { CacheRuntime, type InvalidateInput, type WrapOptions } from './runtime.ts'
 
 /** A read's arguments with the cache options; `Subset` makes a misspelt or unknown key a compile error. */
 type ReadArgs<T, O extends Operation> = Prisma.Args<T, O> & CacheArgs

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { canonical } from './canonical.ts'
+import { canonical } from '../core/canonical.ts'
 
 /** Longest canonical argument text kept readable in a key; longer ones are hashed. */
 const MAX_READABLE = 160

@@ -1,8 +1,8 @@
 import type { Cluster, Redis } from 'ioredis'
-import type { CachePolicy } from './cache/types.ts'
-import { CacheOptionError } from './errors.ts'
-import type { CacheEventSink } from './events.ts'
-import type { MetricsOption } from './metrics.ts'
+import type { CachePolicy } from '../cache/types.ts'
+import { CacheOptionError } from '../core/errors.ts'
+import type { CacheEventSink } from '../core/events.ts'
+import type { MetricsOption } from '../metrics/metrics.ts'
 
 /** Caching of one model's reads. Giving one turns caching on for that model's reads. */
 export interface ModelPolicy {

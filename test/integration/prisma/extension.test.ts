@@ -1,8 +1,8 @@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest'
-import { Prisma as SqlitePrisma } from '../../generated/sqlite/client.ts'
-import { tieredCache } from '../../src/extension.ts'
-import { cachedInstance, type Instance } from '../support/cached.ts'
-import { providers, Testbed } from '../support/factory.ts'
+import { Prisma as SqlitePrisma } from '../../../generated/sqlite/client.ts'
+import { tieredCache } from '../../../src/prisma/extension.ts'
+import { cachedInstance, type Instance } from '../../support/cached.ts'
+import { providers, Testbed } from '../../support/factory.ts'
 
 const bed = new Testbed()
 afterAll(() => bed.cleanup())

@@ -1,7 +1,7 @@
 import { AnyNull, DbNull, JsonNull, skip } from '@prisma/client/runtime/client'
 import { describe, expect, it } from 'vitest'
-import { Prisma } from '../../generated/sqlite/client.ts'
-import { canonical, isDecimal, recordId } from '../../src/canonical.ts'
+import { Prisma } from '../../../generated/sqlite/client.ts'
+import { canonical, isDecimal, recordId } from '../../../src/core/canonical.ts'
 
 const distinct = (...values: unknown[]) => new Set(values.map(canonical)).size === values.length
 

@@ -9,8 +9,8 @@
  *
  * A write may over-invalidate (cost: a miss) but never under-invalidate (cost: stale data).
  */
-import { isDecimal, recordId } from './canonical.ts'
-import type { DataModel, ModelInfo, RelationInfo, UniqueSelector } from './datamodel.ts'
+import { isDecimal, recordId } from '../core/canonical.ts'
+import type { DataModel, ModelInfo, RelationInfo, UniqueSelector } from './schema/datamodel.ts'
 
 export const READ_OPERATIONS: ReadonlySet<string> = new Set([
   'findUnique',

@@ -1,4 +1,4 @@
-import type { CacheStats } from './cache/types.ts'
+import type { CacheStats } from '../cache/types.ts'
 
 /** Mutable counters behind `stats()`; the cache increments the fields directly (hot path). */
 export class StatsCounters {

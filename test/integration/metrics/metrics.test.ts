@@ -1,9 +1,9 @@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest'
-import type { MetricsOption } from '../../src/metrics.ts'
-import type { TieredCacheOptions } from '../../src/options.ts'
-import { cachedInstance, type Instance } from '../support/cached.ts'
-import { Testbed } from '../support/factory.ts'
-import { counterValue, parseExposition, sampleValue } from '../support/prometheus.ts'
+import type { MetricsOption } from '../../../src/metrics/metrics.ts'
+import type { TieredCacheOptions } from '../../../src/prisma/options.ts'
+import { cachedInstance, type Instance } from '../../support/cached.ts'
+import { Testbed } from '../../support/factory.ts'
+import { counterValue, parseExposition, sampleValue } from '../../support/prometheus.ts'
 
 const bed = new Testbed()
 afterAll(() => bed.cleanup())

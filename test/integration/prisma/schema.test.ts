@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest'
-import { Prisma } from '../../generated/sqlite/client.ts'
-import { providers, Testbed } from '../support/factory.ts'
+import { Prisma } from '../../../generated/sqlite/client.ts'
+import { providers, Testbed } from '../../support/factory.ts'
 
 const bed = new Testbed()
 afterAll(() => bed.cleanup())

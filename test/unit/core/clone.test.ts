@@ -1,6 +1,6 @@
 import { Decimal } from '@prisma/client/runtime/client'
 import { describe, expect, it } from 'vitest'
-import { cloneValue } from '../../src/clone.ts'
+import { cloneValue } from '../../../src/core/clone.ts'
 
 describe('cloneValue', () => {
   it('copies plain objects and arrays deeply', () => {

@@ -7,9 +7,9 @@
  * AsyncLocalStorage store, and exists only when the option is on.
  */
 import { AsyncLocalStorage } from 'node:async_hooks'
-import type { CacheStats, Tier } from './cache/types.ts'
-import { CacheOptionError } from './errors.ts'
-import type { CacheEventMap, CacheEventSink } from './events.ts'
+import type { CacheStats, Tier } from '../cache/types.ts'
+import { CacheOptionError } from '../core/errors.ts'
+import type { CacheEventMap, CacheEventSink } from '../core/events.ts'
 
 /** The `Content-Type` of what `$cache.metrics()` returns, for an HTTP `/metrics` endpoint. */
 export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8'

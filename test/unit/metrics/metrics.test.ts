@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events'
 import { describe, expect, it } from 'vitest'
-import type { CacheStats } from '../../src/cache/types.ts'
-import { CacheOptionError } from '../../src/errors.ts'
+import type { CacheStats } from '../../../src/cache/types.ts'
+import { CacheOptionError } from '../../../src/core/errors.ts'
 import {
   CacheMetrics,
   Counter,
@@ -9,8 +9,8 @@ import {
   renderCacheMetrics,
   renderMetrics,
   splitMetricsOption,
-} from '../../src/metrics.ts'
-import { counterValue, parseExposition, sampleValue } from '../support/prometheus.ts'
+} from '../../../src/metrics/metrics.ts'
+import { counterValue, parseExposition, sampleValue } from '../../support/prometheus.ts'
 
 const stats = (overrides: Partial<CacheStats> = {}): CacheStats => ({
   hits: 5,

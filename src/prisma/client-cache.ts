@@ -1,13 +1,13 @@
 import { PrismaClientKnownRequestError } from '@prisma/client/runtime/client'
 import { Redis } from 'ioredis'
-import { MemoryCache } from './cache/memory.ts'
-import { RedisCache } from './cache/redis.ts'
-import { TieredCache } from './cache/tiered.ts'
-import type { CacheStats, GetOrSetOptions } from './cache/types.ts'
-import { buildDataModel, type DataModel } from './datamodel.ts'
-import { explicitKey, queryKey, wrapKey } from './keys.ts'
+import { MemoryCache } from '../cache/memory.ts'
+import { RedisCache } from '../cache/redis.ts'
+import { TieredCache } from '../cache/tiered.ts'
+import type { CacheStats, GetOrSetOptions } from '../cache/types.ts'
 import { checkTags, planRead, type ReadPlan, type ResolvedOptions } from './options.ts'
 import { CachedPrismaPromise, type ReadOutcome, withNoCacheInfo } from './prisma-promise.ts'
+import { explicitKey, queryKey, wrapKey } from './query-keys.ts'
+import { buildDataModel, type DataModel } from './schema/datamodel.ts'
 import {
   allRecordsTag,
   modelTag,

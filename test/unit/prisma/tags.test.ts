@@ -1,9 +1,14 @@
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3'
 import { PrismaPg } from '@prisma/adapter-pg'
 import { describe, expect, it } from 'vitest'
-import { PrismaClient as PostgresClient } from '../../generated/postgres/client.ts'
-import { Prisma, PrismaClient as SqliteClient } from '../../generated/sqlite/client.ts'
-import { buildDataModel, clientDataModel, type RuntimeDataModel, type RuntimeField } from '../../src/datamodel.ts'
+import { PrismaClient as PostgresClient } from '../../../generated/postgres/client.ts'
+import { Prisma, PrismaClient as SqliteClient } from '../../../generated/sqlite/client.ts'
+import {
+  buildDataModel,
+  clientDataModel,
+  type RuntimeDataModel,
+  type RuntimeField,
+} from '../../../src/prisma/schema/datamodel.ts'
 import {
   RAW_WRITE_OPERATIONS,
   READ_OPERATIONS,
@@ -13,7 +18,7 @@ import {
   userTag,
   WRITE_OPERATIONS,
   writeInvalidations,
-} from '../../src/tags.ts'
+} from '../../../src/prisma/tags.ts'
 
 const sqlite = clientDataModel(new SqliteClient({ adapter: new PrismaBetterSqlite3({ url: 'file::memory:' }) }))
 const postgres = clientDataModel(

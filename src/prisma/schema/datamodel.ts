@@ -11,7 +11,7 @@
  */
 
 import { createHash } from 'node:crypto'
-import { type ParsedBlock, type ParsedField, parseSchema } from './schema-parser.ts'
+import { type ParsedBlock, type ParsedField, parseSchema } from './parser.ts'
 
 /** The runtime data model as the client holds it (`client._runtimeDataModel`). */
 export interface RuntimeDataModel {

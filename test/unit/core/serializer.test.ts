@@ -1,7 +1,7 @@
 import { Decimal } from '@prisma/client/runtime/client'
 import SuperJSONDefault from 'superjson'
 import { describe, expect, it } from 'vitest'
-import { createSerializer, serializer } from '../../src/serializer.ts'
+import { createSerializer, serializer } from '../../../src/core/serializer.ts'
 
 describe('serializer', () => {
   it('round-trips what Prisma results carry exactly', () => {

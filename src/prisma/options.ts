@@ -1,7 +1,17 @@
 import type { Cluster, Redis } from 'ioredis'
 import type { CachePolicy } from '../cache/types.ts'
-import { CacheOptionError } from '../core/errors.ts'
 import type { CacheEventSink } from '../core/events.ts'
+import {
+  bool,
+  key as checkKey,
+  tags as checkTags,
+  fail,
+  isPlainObject,
+  oneOf,
+  onlyKeys,
+  integer as positiveInteger,
+  seconds,
+} from '../core/validate.ts'
 import type { MetricsOption } from '../metrics/metrics.ts'
 
 /** Caching of one model's reads. Giving one turns caching on for that model's reads. */
@@ -189,66 +199,11 @@ const TOP_LEVEL = new Set([
 ])
 const QUERY_KEYS = new Set(['ttl', 'swr', 'tags', 'key', 'policy'])
 const STRATEGY_KEYS = new Set(['ttl', 'swr', 'tags'])
-const POLICIES = new Set<string>(['cache-first', 'network-first', 'cache-only', 'network-only'])
-
-const fail = (name: string, expected: string, value: unknown): never => {
-  throw new CacheOptionError(name, `${expected}, got ${describe(value)}`)
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value)
-  if (typeof value === 'bigint') return `${value}n`
-  if (value === null || typeof value !== 'object') return String(value)
-  return Array.isArray(value) ? 'an array' : 'an object'
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
-function seconds(name: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    return fail(name, 'a finite number of seconds >= 0', value)
-  }
-  return value
-}
-
-function positiveInteger(name: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    return fail(name, 'an integer >= 1', value)
-  }
-  return value
-}
-
-function onlyKeys(name: string, value: Record<string, unknown>, allowed: ReadonlySet<string>): void {
-  for (const key of Object.keys(value)) {
-    if (!allowed.has(key)) fail(`${name}.${key}`, `one of ${[...allowed].join(', ')}`, 'an unknown option')
-  }
-}
-
-/** A tag is stored in Redis key names and in tab-separated headers. */
-export function checkTags(name: string, value: unknown): readonly string[] {
-  if (value === undefined) return []
-  if (!Array.isArray(value)) return fail(name, 'an array of strings', value)
-  for (const tag of value) {
-    if (typeof tag !== 'string' || tag.length === 0 || tag.length > 256 || /[\t\n\r]/.test(tag)) {
-      fail(name, 'non-empty strings of at most 256 characters without tabs or newlines', tag)
-    }
-  }
-  return value as readonly string[]
-}
-
-function bool(name: string, value: unknown, fallback: boolean): boolean {
-  if (value === undefined) return fallback
-  if (typeof value !== 'boolean') return fail(name, 'a boolean', value)
-  return value
-}
+const POLICIES = new Set<CachePolicy>(['cache-first', 'network-first', 'cache-only', 'network-only'])
 
 /** Checks and completes the options of `tieredCache()`; a bad one throws a TypeError naming it. */
 export function resolveOptions(options: TieredCacheOptions = {}): ResolvedOptions {
-  if (!isPlainObject(options)) fail('options', 'an object', options)
+  if (!isPlainObject(options as unknown)) fail('options', 'an object', options)
   onlyKeys('options', options as Record<string, unknown>, TOP_LEVEL)
   const { redis = null } = options
   if (
@@ -383,25 +338,9 @@ export function planRead(
   if (!isPlainObject(given)) return fail(name, cache !== undefined ? 'true, false or an object' : 'an object', given)
   onlyKeys(name, given, cache !== undefined ? QUERY_KEYS : STRATEGY_KEYS)
   const tags = checkTags(`${name}.tags`, given.tags)
-  let key: string | undefined
-  if (given.key !== undefined) {
-    if (
-      typeof given.key !== 'string' ||
-      given.key.length === 0 ||
-      given.key.length > 512 ||
-      /[\t\n\r]/.test(given.key)
-    ) {
-      fail(`${name}.key`, 'a non-empty string of at most 512 characters without tabs or newlines', given.key)
-    }
-    key = given.key as string
-  }
-  let readPolicy: CachePolicy = 'cache-first'
-  if (given.policy !== undefined) {
-    if (typeof given.policy !== 'string' || !POLICIES.has(given.policy)) {
-      fail(`${name}.policy`, `one of ${[...POLICIES].join(', ')}`, given.policy)
-    }
-    readPolicy = given.policy as CachePolicy
-  }
+  const key = given.key === undefined ? undefined : checkKey(`${name}.key`, given.key)
+  const readPolicy: CachePolicy =
+    given.policy === undefined ? 'cache-first' : oneOf(`${name}.policy`, given.policy, POLICIES)
   return {
     ttl: seconds(`${name}.ttl`, given.ttl, base.ttl),
     swr: seconds(`${name}.swr`, given.swr, base.swr),

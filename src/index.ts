@@ -14,12 +14,9 @@ export {
   L2UnavailableError,
 } from './core/errors.ts'
 export type { CacheEventMap, CacheEventName, CacheEventSink } from './core/events.ts'
-export {
-  DEFAULT_LATENCY_BUCKETS,
-  METRICS_CONTENT_TYPE,
-  type MetricsOption,
-  type MetricsOptions,
-} from './metrics/metrics.ts'
+export { METRICS_CONTENT_TYPE } from './metrics/exposition.ts'
+export { DEFAULT_LATENCY_BUCKETS } from './metrics/instruments.ts'
+export type { MetricsOption, MetricsOptions } from './metrics/options.ts'
 export type { InvalidateInput, WrapOptions } from './prisma/client-cache.ts'
 export { type AccelerateCompat, type CacheClient, tieredCache } from './prisma/extension.ts'
 export type {

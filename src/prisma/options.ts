@@ -12,7 +12,7 @@ import {
   integer as positiveInteger,
   seconds,
 } from '../core/validate.ts'
-import type { MetricsOption } from '../metrics/metrics.ts'
+import type { MetricsOption } from '../metrics/options.ts'
 
 /** Caching of one model's reads. Giving one turns caching on for that model's reads. */
 export interface ModelPolicy {

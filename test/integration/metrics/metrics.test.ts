@@ -1,5 +1,5 @@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest'
-import type { MetricsOption } from '../../../src/metrics/metrics.ts'
+import type { MetricsOption } from '../../../src/metrics/options.ts'
 import type { TieredCacheOptions } from '../../../src/prisma/options.ts'
 import { cachedInstance, type Instance } from '../../support/cached.ts'
 import { Testbed } from '../../support/factory.ts'

@@ -2,14 +2,11 @@ import { EventEmitter } from 'node:events'
 import { describe, expect, it } from 'vitest'
 import type { CacheStats } from '../../../src/cache/types.ts'
 import { CacheOptionError } from '../../../src/core/errors.ts'
-import {
-  CacheMetrics,
-  Counter,
-  Histogram,
-  renderCacheMetrics,
-  renderMetrics,
-  splitMetricsOption,
-} from '../../../src/metrics/metrics.ts'
+import { CacheMetrics } from '../../../src/metrics/collector.ts'
+import { renderMetrics } from '../../../src/metrics/exposition.ts'
+import { Counter, Histogram } from '../../../src/metrics/instruments.ts'
+import { splitMetricsOption } from '../../../src/metrics/options.ts'
+import { renderCacheMetrics } from '../../../src/metrics/render.ts'
 import { counterValue, parseExposition, sampleValue } from '../../support/prometheus.ts'
 
 const stats = (overrides: Partial<CacheStats> = {}): CacheStats => ({

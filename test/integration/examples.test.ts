@@ -3,7 +3,8 @@ import { once } from 'node:events'
 import { rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { createDatabase, dropPrefix, removeDatabase, sqliteClient, uniquePrefix } from '../../examples/setup.ts'
 import { REDIS_URL } from '../support/env.ts'
 import { projectRoot } from '../support/migrations.ts'
 
@@ -155,5 +156,90 @@ describe('the examples', () => {
       /^after \$cache\.invalidate\(\{ tags: \['reports'\] \}\)\s+database/,
       /^after a \$queryRaw read\s+cache/,
     ])
+  })
+
+  it('NestJS: built to CommonJS by tsc, the app require()s the package, and a PUT is seen by the next GET', async () => {
+    const { code, stdout, stderr } = await runExample('nestjs/run.ts')
+    // No ExperimentalWarning either: require() of an ES module is plain on Node >= 20.19.
+    expect(stderr).toBe('')
+    expect(code).toBe(0)
+    expectLinesInOrder(stdout, [
+      /^module format: CommonJS, Node v/,
+      /^GET \/users\/1\s+-> \{"id":1,"name":"Ada"\}\s+database$/,
+      /^GET \/users\/1\s+-> \{"id":1,"name":"Ada"\}\s+cache$/,
+      /^PUT \/users\/1 \{"name":"Grace"\}\s+-> \{"id":1,"name":"Grace"\}$/,
+      /^GET \/users\/1\s+-> \{"id":1,"name":"Grace"\}\s+database$/,
+      // Printed before the process ends by itself: onModuleDestroy left nothing open.
+      /^app closed/,
+    ])
+  })
+})
+
+describe('the Next.js route handler (examples/nextjs), called as Next.js calls it', () => {
+  const file = createDatabase(`nextjs-${process.pid}`)
+  const prefix = uniquePrefix('nextjs')
+  const saved = { DATABASE_URL: process.env.DATABASE_URL, CACHE_PREFIX: process.env.CACHE_PREFIX }
+  type Route = typeof import('../../examples/nextjs/app/api/users/route.ts')
+  type Lib = typeof import('../../examples/nextjs/lib/prisma.ts')
+  let route: Route
+  let lib: Lib
+
+  beforeAll(async () => {
+    const seeder = sqliteClient(file)
+    await seeder.user.createMany({
+      data: [
+        { email: 'ada@example.com', name: 'Ada' },
+        { email: 'alan@example.com', name: 'Alan' },
+      ],
+    })
+    await seeder.$disconnect()
+    // What the app reads from its environment, set before the modules are first evaluated.
+    Object.assign(process.env, { DATABASE_URL: `file:${file}`, CACHE_PREFIX: prefix, REDIS_URL })
+    route = await import('../../examples/nextjs/app/api/users/route.ts')
+    lib = await import('../../examples/nextjs/lib/prisma.ts')
+    await lib.prisma.$cache.ready()
+  })
+
+  afterAll(async () => {
+    await lib?.prisma.$cache.close()
+    await lib?.prisma.$disconnect()
+    delete (globalThis as { prisma?: unknown }).prisma
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name]
+      else process.env[name] = value
+    }
+    await dropPrefix(prefix)
+    removeDatabase(file)
+  })
+
+  const get = async () => {
+    const response = await route.GET(new Request('http://localhost/api/users'))
+    const users = (await response.json()) as Array<{ name: string }>
+    return { status: response.status, cache: response.headers.get('x-cache'), names: users.map((u) => u.name) }
+  }
+  const post = (body: unknown) =>
+    route.POST(
+      new Request('http://localhost/api/users', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      }),
+    )
+
+  it('GET is answered from the cache the second time; a user created through POST is in the next GET', async () => {
+    expect(await get()).toEqual({ status: 200, cache: 'miss', names: ['Ada', 'Alan'] })
+    expect(await get()).toEqual({ status: 200, cache: 'ttl', names: ['Ada', 'Alan'] })
+    const created = await post({ email: 'grace@example.com', name: 'Grace' })
+    expect(created.status).toBe(201)
+    expect(await created.json()).toMatchObject({ email: 'grace@example.com', name: 'Grace' })
+    expect(await get()).toEqual({ status: 200, cache: 'miss', names: ['Ada', 'Alan', 'Grace'] })
+    expect((await post({ name: 'no email' })).status).toBe(400)
+  })
+
+  it('the module evaluated again (next dev does so after an edit) keeps the one client of the process', async () => {
+    vi.resetModules()
+    const again: Lib = await import('../../examples/nextjs/lib/prisma.ts')
+    expect(again.prisma).toBe(lib.prisma)
+    expect((await get()).cache).toBe('ttl')
   })
 })

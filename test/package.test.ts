@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
-import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { REDIS_URL } from './support/env.ts'
 import { projectRoot } from './support/migrations.ts'
 
 const run = promisify(execFile)
@@ -12,7 +13,6 @@ interface PackageJson {
   name: string
   main: string
   types: string
-  files: string[]
   exports: Record<string, string | Record<string, string>>
 }
 
@@ -36,29 +36,27 @@ const PUBLIC_VALUES = [
   'METRICS_CONTENT_TYPE',
 ]
 
-// The package as npm would install it, built from the sources: <root>/node_modules/<name>/ inside
-// .tmp/ of the repository, so the package's own dependencies resolve from the repository's node_modules.
-const root = join(projectRoot, '.tmp', `package-${process.pid}-${randomBytes(3).toString('hex')}`)
-const installed = join(root, 'node_modules', pkg.name)
+/** The version of a package the repository has installed: the npm cache holds it, so installing it is quick. */
+function installedVersion(name: string): string {
+  const file = join(projectRoot, 'node_modules', ...name.split('/'), 'package.json')
+  return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version
+}
 
-beforeAll(async () => {
-  mkdirSync(installed, { recursive: true })
-  await run(join(projectRoot, 'node_modules', '.bin', 'tsc'), [
-    '-p',
-    join(projectRoot, 'tsconfig.build.json'),
-    '--outDir',
-    join(installed, 'dist'),
-  ])
-  cpSync(join(projectRoot, 'package.json'), join(installed, 'package.json'))
-  // The consumer's own package scope: without it, files under the repository would resolve the
-  // package's name to the repository itself (a self-reference) instead of node_modules.
-  writeFileSync(join(root, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }))
-  for (const entry of pkg.files) {
-    if (entry !== 'dist') cpSync(join(projectRoot, entry), join(installed, entry), { recursive: true })
-  }
-}, 120_000)
+// An application outside the repository, so that nothing resolves from the repository's node_modules:
+// only what npm installed from the tarball and the registry is there.
+const app = mkdtempSync(join(tmpdir(), 'tiered-cache-app-'))
 
-afterAll(() => rmSync(root, { recursive: true, force: true }))
+async function npm(args: readonly string[], cwd: string): Promise<string> {
+  const { stdout } = await run('npm', [...args], { cwd, maxBuffer: 16 * 2 ** 20 })
+  return stdout
+}
+
+/** Runs a file of the application with node and returns what it printed, as JSON. */
+async function runFile(name: string, source: string): Promise<unknown> {
+  writeFileSync(join(app, name), source)
+  const { stdout } = await run(process.execPath, [name], { cwd: app, env: { ...process.env, REDIS_URL } })
+  return JSON.parse(stdout)
+}
 
 /** The file every condition of every `exports` path points at, by subpath. */
 function exportTargets(): Array<[subpath: string, target: string]> {
@@ -69,29 +67,51 @@ function exportTargets(): Array<[subpath: string, target: string]> {
   )
 }
 
-/** Runs an ES module in the consumer's directory and returns what it printed as JSON. */
-async function consumer(name: string, source: string): Promise<unknown> {
-  const file = join(root, name)
-  writeFileSync(file, source)
-  const { stdout } = await run(process.execPath, [file], { cwd: root })
-  return JSON.parse(stdout)
-}
+let packed: Set<string>
 
-describe('the built package', () => {
-  it('npm packs every file the exports map, main and types point at', async () => {
-    const { stdout } = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: installed })
-    const [packed] = JSON.parse(stdout) as [{ files: Array<{ path: string }> }]
-    const paths = new Set(packed.files.map((f) => f.path))
-    for (const [, target] of exportTargets()) expect(paths).toContain(target.replace(/^\.\//, ''))
-    expect(paths).toContain(pkg.main.replace(/^\.\//, ''))
-    expect(paths).toContain(pkg.types.replace(/^\.\//, ''))
-    expect(paths).toContain('README.md')
-    expect([...paths].filter((path) => path.startsWith('src/') || path.startsWith('test/'))).toEqual([])
+beforeAll(async () => {
+  // `npm pack` as a publish would run it: its prepack script builds dist/ from src/ first.
+  const [tarball] = JSON.parse(await npm(['pack', '--json', '--pack-destination', app], projectRoot)) as [
+    { filename: string; files: Array<{ path: string }> },
+  ]
+  packed = new Set(tarball.files.map((f) => f.path))
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true }))
+  // The one peer an L1-only application needs; ioredis is an optional peer, which npm leaves out.
+  await npm(
+    [
+      'install',
+      '--no-audit',
+      '--no-fund',
+      '--prefer-offline',
+      `./${tarball.filename}`,
+      `@prisma/client@${installedVersion('@prisma/client')}`,
+    ],
+    app,
+  )
+}, 180_000)
+
+afterAll(() => rmSync(app, { recursive: true, force: true }))
+
+describe('the packed tarball', () => {
+  it('holds every file the exports map, main and types point at, and the README', () => {
+    for (const [, target] of exportTargets()) expect(packed).toContain(target.replace(/^\.\//, ''))
+    expect(packed).toContain(pkg.main.replace(/^\.\//, ''))
+    expect(packed).toContain(pkg.types.replace(/^\.\//, ''))
+    expect(packed).toContain('README.md')
   })
 
-  it('loads through every exports path by its package name', async () => {
+  it('holds no source, test, bench or example file', () => {
+    const stray = [...packed].filter((path) => /^(src|test|bench|examples|scripts|prisma|generated)\//.test(path))
+    expect(stray).toEqual([])
+  })
+})
+
+describe('installed with @prisma/client and without ioredis', () => {
+  it('an ES module imports every exports path by the package name', async () => {
     const subpaths = Object.keys(pkg.exports)
-    const source = `
+    const loaded = (await runFile(
+      'load.mjs',
+      `
       const loaded = {}
       for (const subpath of ${JSON.stringify(subpaths)}) {
         const specifier = subpath === '.' ? ${JSON.stringify(pkg.name)} : ${JSON.stringify(pkg.name)} + subpath.slice(1)
@@ -101,86 +121,125 @@ describe('the built package', () => {
         loaded[subpath] = Object.fromEntries(Object.entries(module).map(([k, v]) => [k, typeof v]))
       }
       console.log(JSON.stringify(loaded))
-    `
-    const loaded = (await consumer('load.mjs', source)) as Record<string, Record<string, string>>
+      `,
+    )) as Record<string, Record<string, string>>
     expect(Object.keys(loaded).sort()).toEqual(subpaths.sort())
     for (const name of PUBLIC_VALUES) expect(loaded['.']?.[name], name).toBeDefined()
     expect(loaded['.']).toMatchObject({ tieredCache: 'function', MemoryCache: 'function', KeyPattern: 'function' })
     expect(loaded['./package.json']?.default).toBe('object')
   })
 
-  it('the error classes and tieredCache() work from the built files', async () => {
-    const source = `
-      import { CacheOptionError, CacheError, L2TimeoutError, tieredCache } from ${JSON.stringify(pkg.name)}
+  // require() of an ES module: on by default from Node 20.19 and 22.12, the versions Prisma 7 requires.
+  it.skipIf(!process.features.require_module)('a CommonJS module require()s it and gets the same names', async () => {
+    const names = await runFile(
+      'require.cjs',
+      `console.log(JSON.stringify(Object.keys(require(${JSON.stringify(pkg.name)}))))`,
+    )
+    expect(names).toEqual(expect.arrayContaining(PUBLIC_VALUES))
+  })
+
+  it('tieredCache() without Redis, the error classes and an L1 cache work from the installed files', async () => {
+    const result = await runFile(
+      'use.mjs',
+      `
+      import { CacheError, CacheOptionError, L2TimeoutError, MemoryCache, tieredCache } from ${JSON.stringify(pkg.name)}
       let thrown
       try { tieredCache({ ttl: -1 }) } catch (error) { thrown = error }
-      const timeout = new L2TimeoutError('get', 200)
+      const memory = new MemoryCache()
+      memory.set('k', { at: new Date(0) })
       console.log(JSON.stringify({
         optionError: thrown instanceof CacheOptionError && thrown instanceof TypeError,
         option: thrown?.option,
-        timeout: timeout instanceof CacheError && timeout.code,
-        extension: typeof tieredCache(),
+        timeout: new L2TimeoutError('get', 200) instanceof CacheError,
+        extension: typeof tieredCache({ ttl: 30 }),
+        cached: memory.has('k'),
       }))
-    `
-    expect(await consumer('use.mjs', source)).toEqual({
-      optionError: true,
-      option: 'ttl',
-      timeout: 'E_L2_TIMEOUT',
-      extension: 'function',
-    })
-  })
-
-  it('require() of the package gets the same names where Node can require ES modules', async () => {
-    const source = `
-      import { createRequire } from 'node:module'
-      const names = process.features.require_module
-        ? Object.keys(createRequire(import.meta.url)(${JSON.stringify(pkg.name)}))
-        : null
-      console.log(JSON.stringify(names))
-    `
-    const names = (await consumer('require.mjs', source)) as string[] | null
-    if (names !== null) expect(names).toEqual(expect.arrayContaining(PUBLIC_VALUES))
-  })
-
-  it('its declarations type-check in a strict NodeNext project that imports it by name', async () => {
-    writeFileSync(
-      join(root, 'tsconfig.json'),
-      JSON.stringify({
-        compilerOptions: {
-          target: 'ES2022',
-          module: 'NodeNext',
-          moduleResolution: 'NodeNext',
-          strict: true,
-          noEmit: true,
-          skipLibCheck: true,
-          types: ['node'],
-        },
-        files: ['consumer.ts'],
-      }),
-    )
-    // Each @ts-expect-error fails the check if the type it tests came through as `any`.
-    writeFileSync(
-      join(root, 'consumer.ts'),
-      `
-      import { type CacheClient, type CacheStats, KeyPattern, type MetricsOption, tieredCache, type TieredCacheOptions } from ${JSON.stringify(pkg.name)}
-      const options: TieredCacheOptions & MetricsOption = { ttl: 60, l1: { max: 100 }, metrics: true }
-      // @ts-expect-error ttl is a number of seconds
-      const bad: TieredCacheOptions = { ttl: '60' }
-      declare const stats: CacheStats
-      const hits: number = stats.l1.hits
-      // @ts-expect-error not a field of CacheStats
-      stats.nope
-      declare const cache: CacheClient
-      const text: string = cache.metrics()
-      // @ts-expect-error metrics() returns the text, not a promise
-      cache.metrics().then
-      tieredCache(options)
-      new KeyPattern('a:*')
-      export { bad, hits, text }
       `,
     )
-    await expect(
-      run(join(projectRoot, 'node_modules', '.bin', 'tsc'), ['-p', join(root, 'tsconfig.json')], { cwd: root }),
-    ).resolves.toBeDefined()
+    expect(result).toEqual({ optionError: true, option: 'ttl', timeout: true, extension: 'function', cached: true })
   })
+})
+
+describe('installed with ioredis too', () => {
+  beforeAll(async () => {
+    await npm(['install', '--no-audit', '--no-fund', '--prefer-offline', `ioredis@${installedVersion('ioredis')}`], app)
+  }, 120_000)
+
+  it('takes the application’s own ioredis instance, from an ES module and from CommonJS', async () => {
+    const esm = await runFile(
+      'redis.mjs',
+      `
+      import { Redis } from 'ioredis'
+      import { tieredCache } from ${JSON.stringify(pkg.name)}
+      const redis = new Redis(process.env.REDIS_URL, { lazyConnect: true })
+      console.log(JSON.stringify(typeof tieredCache({ redis })))
+      `,
+    )
+    expect(esm).toBe('function')
+    if (!process.features.require_module) return
+    const cjs = await runFile(
+      'redis.cjs',
+      `
+      const { Redis } = require('ioredis')
+      const { tieredCache } = require(${JSON.stringify(pkg.name)})
+      const redis = new Redis(process.env.REDIS_URL, { lazyConnect: true })
+      console.log(JSON.stringify(typeof tieredCache({ redis })))
+      `,
+    )
+    expect(cjs).toBe('function')
+  })
+
+  // Each @ts-expect-error fails the check if the type it tests came through as `any`.
+  const consumerSource = `
+    import { type CacheClient, type CacheStats, KeyPattern, type MetricsOption, tieredCache, type TieredCacheOptions } from ${JSON.stringify(pkg.name)}
+    const options: TieredCacheOptions & MetricsOption = { ttl: 60, l1: { max: 100 }, metrics: true }
+    // @ts-expect-error ttl is a number of seconds
+    const bad: TieredCacheOptions = { ttl: '60' }
+    declare const stats: CacheStats
+    const hits: number = stats.l1.hits
+    // @ts-expect-error not a field of CacheStats
+    stats.nope
+    declare const cache: CacheClient
+    const text: string = cache.metrics()
+    // @ts-expect-error metrics() returns the text, not a promise
+    cache.metrics().then
+    tieredCache(options)
+    new KeyPattern('a:*')
+    export { bad, hits, text }
+  `
+
+  it.each([
+    // An ES module of a Node project (node16 resolution needs .mts, or "type": "module").
+    { resolution: 'node16', module: 'node16', file: 'consumer.mts' },
+    // A bundled app (Vite, Next.js, esbuild): the "bundler" resolution of the exports map.
+    { resolution: 'bundler', module: 'esnext', file: 'consumer.ts' },
+  ])(
+    'its declarations type-check in a strict project with moduleResolution $resolution',
+    async ({ resolution, module, file }) => {
+      const config = `tsconfig.${resolution}.json`
+      writeFileSync(join(app, file), consumerSource)
+      writeFileSync(
+        join(app, config),
+        JSON.stringify({
+          compilerOptions: {
+            target: 'ES2022',
+            module,
+            moduleResolution: resolution,
+            strict: true,
+            noEmit: true,
+            skipLibCheck: true,
+            types: [],
+          },
+          files: [file],
+        }),
+      )
+      const tsc = join(projectRoot, 'node_modules', '.bin', 'tsc')
+      // tsc prints its errors on stdout: the assertion shows them.
+      const errors = await run(tsc, ['-p', config], { cwd: app }).then(
+        () => '',
+        (error: { stdout?: string }) => error.stdout ?? String(error),
+      )
+      expect(errors).toBe('')
+    },
+  )
 })

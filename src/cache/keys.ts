@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { canonical } from '../core/canonical.ts'
+import { canonical, recordId } from '../core/canonical.ts'
 
 /** Parts of a {@link CacheKey}. */
 export interface CacheKeyParts {
@@ -22,8 +22,26 @@ export interface KeyScope {
 const DEFAULT_PREFIX = 'ptc'
 
 /**
+ * One value as a part of a key: strings as they are, dates as ISO text, bytes as base64url, a
+ * compound id's values joined by `,`; `%`, `:` and `,` are percent-encoded, so a part never
+ * spills into the next (`KeyPattern.record('User', 'a')` never matches the key of id `a:b`).
+ */
+export function keyPart(value: unknown): string {
+  if (Array.isArray(value)) return value.map(keyPart).join(',')
+  let text: string
+  if (value instanceof Date) text = Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString()
+  else if (value instanceof Uint8Array)
+    text = Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64url')
+  else text = String(value)
+  return /[%:,]/.test(text) ? text.replace(/[%:,]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`) : text
+}
+
+/**
  * A cache key, written `prefix:[tenant:]namespace:identifier`. Immutable: `field()` and
- * `withTenant()` return new keys.
+ * `withTenant()` return new keys. Ids, unique values and the tenant are written with
+ * {@link keyPart}. The Prisma extension names its entries with these keys: the namespace is the
+ * model, the tenant its `context()`, and a `findUnique` by primary key sits under
+ * `CacheKey.record(model, id)`, so `KeyPattern.entity` and `KeyPattern.record` find its entries.
  *
  * @example
  * CacheKey.record('User', 123).toString()                       // 'ptc:User:id:123'
@@ -43,14 +61,19 @@ export class CacheKey {
     this.tenant = parts.tenant
   }
 
-  /** The key of one record by its id: identifier `id:{id}`. */
+  /** The key of one record by its id (an array for a compound id): identifier `id:{id}`. */
   static record(namespace: string, id: unknown, scope: KeyScope = {}): CacheKey {
-    return new CacheKey({ ...scope, namespace, identifier: `id:${String(id)}` })
+    return new CacheKey({ ...scope, namespace, identifier: CacheKey.recordIdentifier(id) })
+  }
+
+  /** The identifier of {@link record}: `id:{id}`. */
+  static recordIdentifier(id: unknown): string {
+    return `id:${keyPart(id)}`
   }
 
   /** The key of a lookup by a unique field: identifier `unique:{field}:{value}`. */
   static unique(namespace: string, field: string, value: unknown, scope: KeyScope = {}): CacheKey {
-    return new CacheKey({ ...scope, namespace, identifier: `unique:${field}:${String(value)}` })
+    return new CacheKey({ ...scope, namespace, identifier: `unique:${field}:${keyPart(value)}` })
   }
 
   /**
@@ -82,8 +105,13 @@ export class CacheKey {
   }
 
   toString(): string {
-    const tenant = this.tenant === undefined ? '' : `${this.tenant}:`
-    return `${this.prefix}:${tenant}${this.namespace}:${this.identifier}`
+    return CacheKey.render(this)
+  }
+
+  /** The text of a key from its parts, without building one (the extension's read path). */
+  static render(parts: CacheKeyParts): string {
+    const tenant = parts.tenant === undefined ? '' : `${keyPart(parts.tenant)}:`
+    return `${parts.prefix ?? DEFAULT_PREFIX}:${tenant}${parts.namespace}:${parts.identifier}`
   }
 
   #parts(): CacheKeyParts {
@@ -119,13 +147,13 @@ export class KeyPattern {
 
   /** The key of one record and every key built on it (`...:id:1` and `...:id:1:...`, never `...:id:10`). */
   static record(namespace: string, id: unknown, scope: KeyScope = {}): KeyPattern {
-    const base = `${scopeGlob(scope)}${escapeGlob(namespace)}:id:${escapeGlob(String(id))}`
+    const base = `${scopeGlob(scope)}${escapeGlob(namespace)}:${escapeGlob(CacheKey.recordIdentifier(id))}`
     return new KeyPattern([base, `${base}:*`])
   }
 
   /** Every key of one tenant. */
   static tenant(tenant: string, scope: Omit<KeyScope, 'tenant'> = {}): KeyPattern {
-    return new KeyPattern(`${escapeGlob(scope.prefix ?? DEFAULT_PREFIX)}:${escapeGlob(tenant)}:*`)
+    return new KeyPattern(`${escapeGlob(scope.prefix ?? DEFAULT_PREFIX)}:${escapeGlob(keyPart(tenant))}:*`)
   }
 
   /** Every key under the prefix. */
@@ -155,7 +183,7 @@ export function escapeGlob(literal: string): string {
 }
 
 function scopeGlob(scope: KeyScope): string {
-  const tenant = scope.tenant === undefined ? '' : `${escapeGlob(scope.tenant)}:`
+  const tenant = scope.tenant === undefined ? '' : `${escapeGlob(keyPart(scope.tenant))}:`
   return `${escapeGlob(scope.prefix ?? DEFAULT_PREFIX)}:${tenant}`
 }
 
@@ -203,14 +231,28 @@ function escapeRegex(text: string): string {
 }
 
 /**
- * Tags an entry can depend on, rendered as strings: `entity:User`, `record:User:1`, `tenant:t`,
- * `query:name`, `rel:Post:User`. Invalidating a tag drops every entry that carries it.
+ * Tags an entry can depend on. Invalidating a tag drops every entry that carries it. The Prisma
+ * extension tags its entries with these, so `TieredCache.invalidateTags()` reaches them:
+ *
+ * - `entity(model)`, `a:Model`: every entry of the model: every read of it, and every read that
+ *   reached it through a relation, carries it. Bumped when all of them must go (`updateMany`,
+ *   `deleteMany`, a raw write, a cascade, a write that cannot name its records).
+ * - `list(model)`, `m:Model`: bumped by every write to the model; carried by the reads that are
+ *   not the lookup of one record (lists, counts, aggregates, relations reached). Bumping it keeps
+ *   record entries (an update of user 2 keeps user 1's entry).
+ * - `record(model, id)`, `r:Model:id`: one record by primary key (an array for a compound key),
+ *   with the values as Prisma returns them (`1`, `1n`, `"a"`, a `Date`).
+ * - `query(name)`, `u:name`: a caller's own tag (`cache: { tags }`, `wrap(…, { tags })`).
+ * - `tenant(t)` and `relation(from, to)`: for the lower layer's own entries; the extension does
+ *   not attach them (`KeyPattern.tenant()` finds a tenant's extension entries by key).
  */
 export const EntityTag = {
-  entity: (model: string): string => `entity:${model}`,
-  record: (model: string, id: unknown): string => `record:${model}:${String(id)}`,
+  entity: (model: string): string => `a:${model}`,
+  list: (model: string): string => `m:${model}`,
+  record: (model: string, id: unknown): string =>
+    `r:${model}:${recordId(Array.isArray(id) ? (id as readonly unknown[]) : [id])}`,
+  query: (name: string): string => `u:${name}`,
   tenant: (tenant: string): string => `tenant:${tenant}`,
-  query: (name: string): string => `query:${name}`,
   relation: (from: string, to: string): string => `rel:${from}:${to}`,
 } as const
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { CacheKey, EntityTag, escapeGlob, KeyPattern, stableHash } from '../../../src/cache/keys.ts'
+import { CacheKey, EntityTag, escapeGlob, KeyPattern, keyPart, stableHash } from '../../../src/cache/keys.ts'
 
 describe('CacheKey', () => {
   it('renders a record key as prefix:namespace:id:{id}', () => {
@@ -24,6 +24,11 @@ describe('CacheKey', () => {
   it("uses the prefix 'ptc' by default", () => {
     expect(CacheKey.record('User', 1).toString()).toBe('ptc:User:id:1')
     expect(new CacheKey({ namespace: 'User', identifier: 'x' }).prefix).toBe('ptc')
+  })
+
+  it('renders the text of a key from its parts without building one', () => {
+    expect(CacheKey.render({ prefix: 'p', tenant: 't', namespace: 'User', identifier: 'x' })).toBe('p:t:User:x')
+    expect(CacheKey.render({ namespace: 'User', identifier: 'id:1' })).toBe(CacheKey.record('User', 1).toString())
   })
 
   it('builds identifiers from fields, the first field starting the identifier', () => {
@@ -115,11 +120,50 @@ describe('KeyPattern', () => {
 })
 
 describe('EntityTag', () => {
-  it('renders entity, record, tenant, query and relation tags', () => {
-    expect(EntityTag.entity('User')).toBe('entity:User')
-    expect(EntityTag.record('User', 1)).toBe('record:User:1')
+  it('renders the tags the Prisma extension attaches: entity, list, record and caller tags', () => {
+    expect(EntityTag.entity('User')).toBe('a:User')
+    expect(EntityTag.list('User')).toBe('m:User')
+    expect(EntityTag.record('User', 1)).toBe('r:User:1')
+    expect(EntityTag.query('n')).toBe('u:n')
+  })
+
+  it('writes a record id as the record tags of the extension do: typed, quoted, compound', () => {
+    expect(EntityTag.record('Document', 'a\tb')).toBe('r:Document:"a\\tb"')
+    expect(EntityTag.record('Counter', 1n)).toBe('r:Counter:1n')
+    expect(EntityTag.record('Membership', [1, 2])).toBe('r:Membership:1,2')
+    expect(EntityTag.record('Event', new Date('2026-01-01T00:00:00Z'))).toBe('r:Event:@2026-01-01T00:00:00.000Z')
+  })
+
+  it('renders tenant and relation tags for the lower layer', () => {
     expect(EntityTag.tenant('t')).toBe('tenant:t')
-    expect(EntityTag.query('n')).toBe('query:n')
     expect(EntityTag.relation('a', 'b')).toBe('rel:a:b')
+  })
+})
+
+describe('keyPart', () => {
+  it('keeps plain ids readable and writes dates, bytes and compound ids as text', () => {
+    expect(keyPart(1)).toBe('1')
+    expect(keyPart(1n)).toBe('1')
+    expect(keyPart('abc')).toBe('abc')
+    expect(keyPart(new Date('2026-01-01T00:00:00Z'))).toBe('2026-01-01T00%3A00%3A00.000Z')
+    expect(keyPart(new Uint8Array([255, 254]))).toBe('__4')
+    expect(keyPart([1, 'a'])).toBe('1,a')
+  })
+
+  it('encodes the separators, so a record pattern never reaches a record whose id merely starts the same', () => {
+    expect(keyPart('a:b,c%')).toBe('a%3Ab%2Cc%25')
+    const key = CacheKey.record('User', 'a:b').toString()
+    expect(key).toBe('ptc:User:id:a%3Ab')
+    expect(KeyPattern.record('User', 'a').matches(key)).toBe(false)
+    expect(KeyPattern.record('User', 'a:b').matches(key)).toBe(true)
+    expect(KeyPattern.record('Membership', [1, 2]).matches(CacheKey.record('Membership', [1, 2]).toString())).toBe(true)
+  })
+
+  it('encodes a tenant the same way in keys and patterns', () => {
+    const key = CacheKey.record('User', 1, { tenant: 'org:1' }).toString()
+    expect(key).toBe('ptc:org%3A1:User:id:1')
+    expect(KeyPattern.tenant('org:1').matches(key)).toBe(true)
+    expect(KeyPattern.entity('User', { tenant: 'org:1' }).matches(key)).toBe(true)
+    expect(KeyPattern.tenant('org').matches(key)).toBe(false)
   })
 })

@@ -1,8 +1,9 @@
 export { CacheKey, EntityTag, KeyPattern } from './cache/keys.ts'
 export { StampedeLock, type StampedeLockOptions } from './cache/lock.ts'
 export { MemoryCache, type MemoryCacheOptions } from './cache/memory.ts'
-export { RedisCache, type RedisCacheOptions } from './cache/redis.ts'
-export { TieredCache, type TieredCacheOptions as TieredCacheLayerOptions } from './cache/tiered.ts'
+export { RedisCache, type RedisCacheOptions } from './cache/redis/redis-cache.ts'
+export { TieredCache } from './cache/tiered/tiered-cache.ts'
+export type { TieredCacheOptions as TieredCacheLayerOptions } from './cache/tiered/tiered-options.ts'
 export type { CachePolicy, CacheStats, GetOrSetOptions, Tier } from './cache/types.ts'
 export {
   CacheError,
@@ -17,8 +18,8 @@ export type { CacheEventMap, CacheEventName, CacheEventSink } from './core/event
 export { METRICS_CONTENT_TYPE } from './metrics/exposition.ts'
 export { DEFAULT_LATENCY_BUCKETS } from './metrics/instruments.ts'
 export type { MetricsOption, MetricsOptions } from './metrics/options.ts'
-export type { InvalidateInput, WrapOptions } from './prisma/client-cache.ts'
-export { type AccelerateCompat, type CacheClient, tieredCache } from './prisma/extension.ts'
+export type { AccelerateCompat, CacheClient, InvalidateInput, WrapOptions } from './prisma/client-cache.ts'
+export { tieredCache } from './prisma/extension.ts'
 export type {
   AccelerateCacheStrategy,
   CacheArgs,

@@ -1,25 +1,25 @@
 import type { Redis } from 'ioredis'
 import { cloneValue } from '../../src/core/clone.ts'
 import { createSerializer } from '../../src/core/serializer.ts'
-import { queryKey } from '../../src/prisma/query-keys.ts'
+import { readKey } from '../../src/prisma/query-keys.ts'
 
 /** A schema fingerprint of the length tieredCache uses in its keys. */
-const FINGERPRINT = 'f3a9c1d07b2e'
+const SCOPE = { prefix: 'ptc', fingerprint: 'f3a9c1d07b2e' }
 
 /**
  * The in-process floor of an L1 hit: derive the key from the query arguments (tieredCache's own
- * `queryKey`, i.e. `canonical()` + fingerprint:model:operation), look it up in a `Map`, copy the row
+ * `readKey`, i.e. `canonical()` + prefix:model:fingerprint:operation), look it up in a `Map`, copy the row
  * (tieredCache's `cloneValue`). Whatever an L1 hit costs above this is extension overhead.
  */
 export function floor(model: string, row: unknown, argsOf: () => unknown) {
   const map = new Map<string, unknown>()
-  const known = queryKey(FINGERPRINT, model, 'findUnique', argsOf(), undefined)
+  const known = readKey(SCOPE, model, 'findUnique', argsOf(), undefined, undefined)
   map.set(known, row)
   return {
-    key: () => queryKey(FINGERPRINT, model, 'findUnique', argsOf(), undefined),
+    key: () => readKey(SCOPE, model, 'findUnique', argsOf(), undefined, undefined),
     mapGet: () => map.get(known),
     clone: () => cloneValue(row),
-    total: () => cloneValue(map.get(queryKey(FINGERPRINT, model, 'findUnique', argsOf(), undefined))),
+    total: () => cloneValue(map.get(readKey(SCOPE, model, 'findUnique', argsOf(), undefined, undefined))),
   }
 }
 

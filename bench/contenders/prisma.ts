@@ -1,4 +1,4 @@
-import { READ_OPERATIONS } from '../../src/prisma/tags.ts'
+import { READ_OPERATIONS } from '../../src/prisma/operations.ts'
 import type { BasePrisma } from '../setup.ts'
 
 /**

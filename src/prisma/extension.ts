@@ -1,64 +1,15 @@
 import { Prisma } from '@prisma/client/extension'
-import type { Operation } from '@prisma/client/runtime/client'
-import type { CacheStats } from '../cache/types.ts'
 import { CacheMetrics } from '../metrics/collector.ts'
 import { splitMetricsOption } from '../metrics/options.ts'
-import { renderCacheMetrics } from '../metrics/render.ts'
-import { CacheRuntime, type InvalidateInput, type WrapOptions } from './client-cache.ts'
-import { type CacheArgs, resolveOptions, type TieredCacheOptions } from './options.ts'
-import { type AccelerateInfo, CachedPrismaPromise, requestId } from './prisma-promise.ts'
-
-/** A read's arguments with the cache options; `Subset` makes a misspelt or unknown key a compile error. */
-type ReadArgs<T, O extends Operation> = Prisma.Args<T, O> & CacheArgs
-type Subset<T, U> = { [K in keyof T]: K extends keyof U ? T[K] : never }
-type SelectSubset<T, U> = Subset<T, U> &
-  (T extends { select: unknown; include: unknown }
-    ? 'Please either choose `select` or `include`.'
-    : T extends { select: unknown; omit: unknown }
-      ? 'Please either choose `select` or `omit`.'
-      : unknown)
-
-/** What a read method returns: Prisma's promise, with Prisma Accelerate's `withAccelerateInfo()`. */
-export type CachedPromise<T> = Prisma.PrismaPromise<T> & {
-  /** The result with how the cache answered it (`cacheStatus` `ttl`, `swr`, `miss`, or `none` when not cached). */
-  withAccelerateInfo(): Promise<{ data: T; info: AccelerateInfo }>
-}
-
-/** `prisma.$cache`: the cache of this client. */
-export interface CacheClient {
-  /**
-   * Removes from both tiers, on every instance, what depends on these tags, models or keys.
-   * An invalidated entry is gone, not served stale even inside its `swr` window.
-   */
-  invalidate(input: InvalidateInput): Promise<void>
-  /** Removes everything under this `prefix`, both tiers, every instance. */
-  clear(): Promise<void>
-  /**
-   * Resolves once Redis and the invalidation bus are connected. Until then reads skip what is not
-   * ready (L2, and L1 while the bus is down), so awaiting it is only needed for a warm start.
-   */
-  ready(): Promise<void>
-  /** Counters since the client was extended. */
-  stats(): CacheStats
-  /** Ends the connections the extension opened itself (never yours); idempotent. */
-  close(): Promise<void>
-  /**
-   * The counters in the Prometheus text format (serve it with `METRICS_CONTENT_TYPE`): totals per
-   * tier from `stats()`, and with the `metrics` option counters by model and operation and a
-   * latency histogram of cached reads by outcome.
-   */
-  metrics(): string
-  /** Cache-aside for anything else (raw SQL, HTTP calls), with the same tiers, coalescing and tags. */
-  wrap<T>(key: string, fn: () => Promise<T> | T, options?: WrapOptions): Promise<T>
-}
-
-/** `prisma.$accelerate`, for code written against Prisma Accelerate. */
-export interface AccelerateCompat {
-  /** Invalidates the entries of these `cacheStrategy.tags`, everywhere. */
-  invalidate(input: { readonly tags: readonly string[] }): Promise<{ requestId: string }>
-  /** Removes every entry under this `prefix`. */
-  invalidateAll(): Promise<{ requestId: string }>
-}
+import { type AnyClient, CachedReads } from './cached-reads.ts'
+import { clientCache } from './client-cache.ts'
+import { readMethods } from './model-methods.ts'
+import { resolveOptions, type TieredCacheOptions } from './options.ts'
+import { CachedPrismaPromise } from './prisma-promise.ts'
+import { buildDataModel } from './schema/datamodel.ts'
+import { buildTiers } from './tiers.ts'
+import { TransactionScope, transactionOverride } from './transactions.ts'
+import { type QueryParams, WriteHook } from './write-hook.ts'
 
 /**
  * The Prisma extension: `new PrismaClient({ adapter }).$extends(tieredCache({ redis }))`.
@@ -68,17 +19,22 @@ export function tieredCache(options?: TieredCacheOptions) {
   const split = splitMetricsOption(options)
   const resolved = resolveOptions(split.options)
   return Prisma.defineExtension((client) => {
+    const internals = client as unknown as AnyClient
     // Only with the `metrics` option: then it hears every event, and times every cached read.
-    const metrics = split.metrics && new CacheMetrics(split.metrics)
-    const runtime = new CacheRuntime(
-      client as never,
-      metrics ? { ...resolved, events: metrics.sink(resolved.events) } : resolved,
+    const metrics = split.metrics ? new CacheMetrics(split.metrics) : undefined
+    const cache = buildTiers(resolved, metrics ? metrics.sink(resolved.events) : resolved.events)
+    const dataModel = buildDataModel(
+      internals._runtimeDataModel as Parameters<typeof buildDataModel>[0],
+      (internals._engineConfig as { inlineSchema?: string } | undefined)?.inlineSchema,
     )
-    const base = client as unknown as { _originalClient?: object }
-    const baseTransaction = Object.getPrototypeOf(base._originalClient ?? client).$transaction as (
-      this: unknown,
-      ...args: unknown[]
-    ) => Promise<unknown>
+    const transactions = new TransactionScope()
+    const hook = new WriteHook(cache, dataModel, transactions)
+    const reads = new CachedReads({
+      options: resolved,
+      cache,
+      dataModel,
+      clientVersion: String(internals._clientVersion ?? ''),
+    })
 
     // The query component sits under the model component: cached reads made by the model
     // methods, and every write, pass through it.
@@ -87,102 +43,15 @@ export function tieredCache(options?: TieredCacheOptions) {
       query: {
         $allOperations(params) {
           metrics?.query(params.model)
-          return runtime.onQuery(params as Parameters<CacheRuntime['onQuery']>[0])
-        },
-      },
-    })
-
-    const $cache: CacheClient = {
-      invalidate: (input) => runtime.invalidate(input),
-      clear: () => runtime.cache.clear(),
-      ready: () => runtime.ready(),
-      stats: () => runtime.stats(),
-      close: () => runtime.close(),
-      metrics: () =>
-        renderCacheMetrics(
-          {
-            stats: runtime.stats(),
-            pendingInvalidations: runtime.cache.pendingInvalidations,
-            l1Trusted: runtime.cache.l1Trusted,
-          },
-          metrics,
-        ),
-      wrap: (key, fn, wrapOptions) =>
-        metrics
-          ? metrics.measure('', 'wrap', () => runtime.wrap(key, metrics.loader(fn), wrapOptions))
-          : runtime.wrap(key, fn, wrapOptions),
-    }
-    const $accelerate: AccelerateCompat = {
-      invalidate: async (input) => {
-        await runtime.invalidate({ tags: input?.tags })
-        return { requestId: requestId() }
-      },
-      invalidateAll: async () => {
-        await runtime.cache.clear()
-        return { requestId: requestId() }
-      },
-    }
-    // Not in the declared type, so Prisma's own typing of $transaction stays in force: this runs
-    // the client's own $transaction on the extended client (so `tx` has every extension) and
-    // invalidates what its writes changed once it has committed.
-    const transactionOverride = {
-      $transaction(this: unknown, ...args: unknown[]) {
-        return runtime.transaction(() => baseTransaction.apply(this, args))
-      },
-    } as {}
-
-    return withHook.$extends({
-      name: 'tieredCache',
-      client: { $cache, $accelerate, ...transactionOverride },
-      model: {
-        $allModels: {
-          findUnique<T, const A extends ReadArgs<T, 'findUnique'>>(
-            this: T,
-            args: SelectSubset<A, ReadArgs<T, 'findUnique'>>,
-          ) {
-            return read(this, 'findUnique', args) as CachedPromise<Prisma.Result<T, A, 'findUnique'>>
-          },
-          findUniqueOrThrow<T, const A extends ReadArgs<T, 'findUniqueOrThrow'>>(
-            this: T,
-            args: SelectSubset<A, ReadArgs<T, 'findUniqueOrThrow'>>,
-          ) {
-            return read(this, 'findUniqueOrThrow', args) as CachedPromise<Prisma.Result<T, A, 'findUniqueOrThrow'>>
-          },
-          findFirst<T, const A extends ReadArgs<T, 'findFirst'>>(
-            this: T,
-            args?: SelectSubset<A, ReadArgs<T, 'findFirst'>>,
-          ) {
-            return read(this, 'findFirst', args) as CachedPromise<Prisma.Result<T, A, 'findFirst'>>
-          },
-          findFirstOrThrow<T, const A extends ReadArgs<T, 'findFirstOrThrow'>>(
-            this: T,
-            args?: SelectSubset<A, ReadArgs<T, 'findFirstOrThrow'>>,
-          ) {
-            return read(this, 'findFirstOrThrow', args) as CachedPromise<Prisma.Result<T, A, 'findFirstOrThrow'>>
-          },
-          findMany<T, const A extends ReadArgs<T, 'findMany'>>(
-            this: T,
-            args?: SelectSubset<A, ReadArgs<T, 'findMany'>>,
-          ) {
-            return read(this, 'findMany', args) as CachedPromise<Prisma.Result<T, A, 'findMany'>>
-          },
-          count<T, const A extends ReadArgs<T, 'count'>>(this: T, args?: Subset<A, ReadArgs<T, 'count'>>) {
-            return read(this, 'count', args) as CachedPromise<Prisma.Result<T, A, 'count'>>
-          },
-          aggregate<T, const A extends ReadArgs<T, 'aggregate'>>(this: T, args: Subset<A, ReadArgs<T, 'aggregate'>>) {
-            return read(this, 'aggregate', args) as CachedPromise<Prisma.Result<T, A, 'aggregate'>>
-          },
-          groupBy<T, const A extends ReadArgs<T, 'groupBy'>>(this: T, args: Subset<A, ReadArgs<T, 'groupBy'>>) {
-            return read(this, 'groupBy', args) as CachedPromise<Prisma.Result<T, A, 'groupBy'>>
-          },
+          return hook.onQuery(params as QueryParams)
         },
       },
     })
 
     function read(self: unknown, operation: string, args: unknown) {
-      const context = Prisma.getExtensionContext(self) as unknown as { $name: string; $parent: Record<string, unknown> }
+      const context = Prisma.getExtensionContext(self) as unknown as { $name: string; $parent: AnyClient }
       const parent = context.$parent
-      const result = runtime.read(
+      const result = reads.read(
         parent,
         parent === (withHook as unknown),
         context.$name,
@@ -204,5 +73,16 @@ export function tieredCache(options?: TieredCacheOptions) {
         () => result,
       )
     }
+
+    const { $cache, $accelerate } = clientCache({ options: resolved, cache, dataModel, metrics })
+    return withHook.$extends({
+      name: 'tieredCache',
+      client: {
+        $cache,
+        $accelerate,
+        ...transactionOverride(client, transactions, (tags) => cache.invalidateTags(tags)),
+      },
+      model: { $allModels: readMethods(read) },
+    })
   })
 }

@@ -3,11 +3,9 @@ import type { CachePolicy } from '../cache/types.ts'
 import type { CacheEventSink } from '../core/events.ts'
 import {
   bool,
-  key as checkKey,
   tags as checkTags,
   fail,
   isPlainObject,
-  oneOf,
   onlyKeys,
   integer as positiveInteger,
   seconds,
@@ -154,7 +152,8 @@ export interface CacheArgs {
   readonly cacheStrategy?: AccelerateCacheStrategy
 }
 
-export interface ResolvedModelPolicy {
+/** A model's caching after defaults: whether its reads are cached without a `cache` argument, and how. */
+export interface ModelDefaults {
   readonly enabled: boolean
   readonly ttl: number
   readonly swr: number
@@ -162,6 +161,7 @@ export interface ResolvedModelPolicy {
   readonly tags: readonly string[]
 }
 
+/** The options of `tieredCache()` after checks and defaults. */
 export interface ResolvedOptions {
   readonly redis: Redis | Cluster | string | null
   readonly prefix: string
@@ -171,7 +171,7 @@ export interface ResolvedOptions {
   readonly l1: { readonly max: number; readonly maxBytes: number | undefined; readonly ttl: number } | false
   readonly l2: { readonly ttl: number; readonly timeoutMs: number } | false
   readonly auto: boolean
-  readonly models: ReadonlyMap<string, ResolvedModelPolicy>
+  readonly models: ReadonlyMap<string, ModelDefaults>
   readonly context: (() => string | undefined) | undefined
   readonly required: { readonly l1: boolean; readonly l2: boolean }
   readonly events: CacheEventSink | undefined
@@ -197,9 +197,6 @@ const TOP_LEVEL = new Set([
   // Taken apart by tieredCache() before this runs (metrics.ts checks it); allowed here for callers of resolveOptions.
   'metrics',
 ])
-const QUERY_KEYS = new Set(['ttl', 'swr', 'tags', 'key', 'policy'])
-const STRATEGY_KEYS = new Set(['ttl', 'swr', 'tags'])
-const POLICIES = new Set<CachePolicy>(['cache-first', 'network-first', 'cache-only', 'network-only'])
 
 /** Checks and completes the options of `tieredCache()`; a bad one throws a TypeError naming it. */
 export function resolveOptions(options: TieredCacheOptions = {}): ResolvedOptions {
@@ -243,7 +240,7 @@ export function resolveOptions(options: TieredCacheOptions = {}): ResolvedOption
     l2 = { ttl: seconds('l2.ttl', raw.ttl, 300), timeoutMs: positiveInteger('l2.timeoutMs', raw.timeoutMs, 200) }
   }
 
-  const models = new Map<string, ResolvedModelPolicy>()
+  const models = new Map<string, ModelDefaults>()
   if (options.models !== undefined) {
     if (!isPlainObject(options.models)) fail('models', 'an object of model name to policy', options.models)
     for (const [model, policy] of Object.entries(options.models)) {
@@ -297,56 +294,5 @@ export function resolveOptions(options: TieredCacheOptions = {}): ResolvedOption
       lock,
       waitMs: positiveInteger('stampede.waitMs', stampede.waitMs, 2_000),
     },
-  }
-}
-
-/** What one read asked of the cache, after defaults. `undefined` means: do not cache. */
-export interface ReadPlan {
-  readonly ttl: number
-  readonly swr: number
-  /** From the model policy, else the top-level `grace`. */
-  readonly grace: number
-  readonly tags: readonly string[]
-  readonly key: string | undefined
-  readonly policy: CachePolicy
-}
-
-/**
- * Decides whether and how one read is cached, from its `cache`/`cacheStrategy` arguments, the
- * model's policy and `auto`. Bad per-query values throw a TypeError naming the argument.
- */
-export function planRead(
-  options: ResolvedOptions,
-  model: string,
-  cache: unknown,
-  strategy: unknown,
-): ReadPlan | undefined {
-  const policy = options.models.get(model)
-  const base = policy ?? { enabled: false, ttl: options.ttl, swr: options.swr, grace: options.grace, tags: [] }
-  if (cache !== undefined && strategy !== undefined) {
-    fail('cache', 'either `cache` or `cacheStrategy`, not both', 'both')
-  }
-  if (cache === false) return undefined
-  if (cache === undefined && strategy === undefined) {
-    if (!(policy ? policy.enabled : options.auto)) return undefined
-    return { ttl: base.ttl, swr: base.swr, grace: base.grace, tags: base.tags, key: undefined, policy: 'cache-first' }
-  }
-  if (cache === true)
-    return { ttl: base.ttl, swr: base.swr, grace: base.grace, tags: base.tags, key: undefined, policy: 'cache-first' }
-  const name = cache !== undefined ? 'cache' : 'cacheStrategy'
-  const given = cache ?? strategy
-  if (!isPlainObject(given)) return fail(name, cache !== undefined ? 'true, false or an object' : 'an object', given)
-  onlyKeys(name, given, cache !== undefined ? QUERY_KEYS : STRATEGY_KEYS)
-  const tags = checkTags(`${name}.tags`, given.tags)
-  const key = given.key === undefined ? undefined : checkKey(`${name}.key`, given.key)
-  const readPolicy: CachePolicy =
-    given.policy === undefined ? 'cache-first' : oneOf(`${name}.policy`, given.policy, POLICIES)
-  return {
-    ttl: seconds(`${name}.ttl`, given.ttl, base.ttl),
-    swr: seconds(`${name}.swr`, given.swr, base.swr),
-    grace: base.grace,
-    tags: base.tags.length === 0 ? tags : [...base.tags, ...tags],
-    key,
-    policy: readPolicy,
   }
 }

@@ -51,3 +51,26 @@ const SCOPE = Symbol.for('prisma.client.transaction.scope_context')
 export function isTransactionClient(client: unknown): boolean {
   return (client as Record<symbol, unknown>)[SCOPE] !== undefined
 }
+
+/**
+ * The client component's `$transaction`: the client's own (found on the base client's prototype,
+ * run on the extended client so `tx` has every extension), with the invalidations of its writes
+ * run by `flush` once it has committed. Not in the declared type, so Prisma's own typing of
+ * `$transaction` stays in force.
+ */
+export function transactionOverride(
+  client: unknown,
+  scope: TransactionScope,
+  flush: (tags: string[]) => Promise<void>,
+): {} {
+  const base = client as { _originalClient?: object }
+  const own = Object.getPrototypeOf(base._originalClient ?? client).$transaction as (
+    this: unknown,
+    ...args: unknown[]
+  ) => Promise<unknown>
+  return {
+    $transaction(this: unknown, ...args: unknown[]) {
+      return scope.run(() => own.apply(this, args), flush)
+    },
+  }
+}

@@ -1,4 +1,4 @@
-import { READ_OPERATIONS } from '../../src/prisma/tags.ts'
+import { READ_OPERATIONS } from '../../src/prisma/operations.ts'
 import { deferred } from '../unit/cache/support.ts'
 import type { AnyPrisma } from './factory.ts'
 

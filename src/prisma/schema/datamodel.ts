@@ -11,7 +11,8 @@
  */
 
 import { createHash } from 'node:crypto'
-import { type ParsedBlock, type ParsedField, parseSchema } from './parser.ts'
+import { type ParsedBlock, parseSchema } from './parser.ts'
+import { relationOf } from './relations.ts'
 
 /** The runtime data model as the client holds it (`client._runtimeDataModel`). */
 export interface RuntimeDataModel {
@@ -328,91 +329,3 @@ function identityOf(block: ParsedBlock): UniqueSelector | undefined {
     block.selectors.find((s) => s.fields.every((f) => block.fields.get(f)?.optional === false))
   )
 }
-
-function relationOf(
-  model: string,
-  field: RuntimeField,
-  runtime: RuntimeDataModel,
-  precise: ReadonlyMap<string, ParsedBlock>,
-): RelationInfo {
-  const target = field.type
-  const inverseField = runtime.models[target]?.fields.find(
-    (f) =>
-      f.kind === 'object' &&
-      f.type === model &&
-      f.relationName === field.relationName &&
-      (target !== model || f.name !== field.name),
-  )
-  const inverse = inverseField?.name
-  const imprecise: RelationInfo = {
-    model,
-    field: field.name,
-    target,
-    inverse,
-    isList: false,
-    fields: [],
-    references: [],
-    onDelete: 'Cascade',
-    onUpdate: 'Cascade',
-    holdsForeignKey: false,
-    implicitManyToMany: false,
-    precise: false,
-  }
-  const own = precise.get(model)?.fields.get(field.name)
-  const targetBlock = precise.get(target)
-  if (!own || !targetBlock) return imprecise
-  const other = inverse === undefined ? undefined : targetBlock.fields.get(inverse)
-  if (inverse !== undefined && !other) return imprecise
-  const ownKeys = own.relation?.fields ?? []
-  const otherKeys = other?.relation?.fields ?? []
-  const base = { model, field: field.name, target, inverse, isList: own.isList, precise: true }
-
-  if (ownKeys.length > 0 && otherKeys.length === 0) {
-    return {
-      ...base,
-      ...actionsOf(own, precise.get(model) as ParsedBlock),
-      fields: ownKeys,
-      references: own.relation?.references ?? [],
-      holdsForeignKey: true,
-      implicitManyToMany: false,
-    }
-  }
-  if (ownKeys.length === 0 && other && otherKeys.length > 0) {
-    return {
-      ...base,
-      ...actionsOf(other, targetBlock),
-      fields: otherKeys,
-      references: other.relation?.references ?? [],
-      holdsForeignKey: false,
-      implicitManyToMany: false,
-    }
-  }
-  if (ownKeys.length === 0 && otherKeys.length === 0 && own.isList && other?.isList) {
-    return {
-      ...base,
-      fields: [],
-      references: [],
-      onDelete: 'Cascade',
-      onUpdate: 'Cascade',
-      holdsForeignKey: false,
-      implicitManyToMany: true,
-    }
-  }
-  return imprecise
-}
-
-/** The declared actions of the side holding the key, or Prisma's defaults. */
-function actionsOf(
-  side: ParsedField,
-  block: ParsedBlock,
-): { onDelete: ReferentialAction; onUpdate: ReferentialAction } {
-  const keys = side.relation?.fields ?? []
-  const optional = side.optional && keys.every((k) => block.fields.get(k)?.optional !== false)
-  return {
-    onDelete: side.relation?.onDelete ?? (optional ? 'SetNull' : 'Restrict'),
-    onUpdate: side.relation?.onUpdate ?? 'Cascade',
-  }
-}
-
-// The schema parser. It reads only what the cache needs and gives up on a block it does not
-// understand (the block's model then counts as not precise).

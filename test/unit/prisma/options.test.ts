@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { planRead, resolveOptions } from '../../../src/prisma/options.ts'
+import { resolveOptions } from '../../../src/prisma/options.ts'
+import { planRead } from '../../../src/prisma/read-plan.ts'
 
 describe('resolveOptions for many instances and bad days', () => {
   it('defaults grace to 0 and the stampede lock to off with a 2 s wait', () => {

@@ -3,22 +3,16 @@ import { PrismaPg } from '@prisma/adapter-pg'
 import { describe, expect, it } from 'vitest'
 import { PrismaClient as PostgresClient } from '../../../generated/postgres/client.ts'
 import { Prisma, PrismaClient as SqliteClient } from '../../../generated/sqlite/client.ts'
+import { RAW_WRITE_OPERATIONS, READ_OPERATIONS, WRITE_OPERATIONS } from '../../../src/prisma/operations.ts'
 import {
   buildDataModel,
   clientDataModel,
   type RuntimeDataModel,
   type RuntimeField,
 } from '../../../src/prisma/schema/datamodel.ts'
-import {
-  RAW_WRITE_OPERATIONS,
-  READ_OPERATIONS,
-  rawInvalidations,
-  readDependencies,
-  recordTags,
-  userTag,
-  WRITE_OPERATIONS,
-  writeInvalidations,
-} from '../../../src/prisma/tags.ts'
+import { readDependencies, recordTags } from '../../../src/prisma/tags/read-dependencies.ts'
+import { userTag } from '../../../src/prisma/tags/vocabulary.ts'
+import { rawInvalidations, writeInvalidations } from '../../../src/prisma/tags/write-invalidations.ts'
 
 const sqlite = clientDataModel(new SqliteClient({ adapter: new PrismaBetterSqlite3({ url: 'file::memory:' }) }))
 const postgres = clientDataModel(

@@ -1,0 +1,157 @@
+import type { TieredCache } from '../cache/tiered/tiered-cache.ts'
+import type { GetOrSetOptions } from '../cache/types.ts'
+import { delegateName } from './operations.ts'
+import type { ResolvedOptions } from './options.ts'
+import { loadedOperation, notFound } from './or-throw.ts'
+import { CachedPrismaPromise, type ReadOutcome, withNoCacheInfo } from './prisma-promise.ts'
+import { explicitKey, type KeyScope, readKey } from './query-keys.ts'
+import { DefaultPlans, planRead, type ReadPlan, withoutCacheArgs } from './read-plan.ts'
+import type { DataModel } from './schema/datamodel.ts'
+import { readDependencies, recordTags } from './tags/read-dependencies.ts'
+import { lookedUpRecord } from './tags/record-identity.ts'
+import { entityTag, modelTag, userTag, withEntityTags } from './tags/vocabulary.ts'
+import { isTransactionClient } from './transactions.ts'
+
+type AnyDelegate = Record<string, (args?: unknown) => unknown>
+export type AnyClient = Record<string | symbol, unknown>
+
+/** What the reads of one client share. */
+export interface CachedReadsSetup {
+  readonly options: ResolvedOptions
+  readonly cache: TieredCache
+  readonly dataModel: DataModel
+  /** `client._clientVersion`, for the errors of emulated OrThrow reads. */
+  readonly clientVersion: string
+}
+
+/**
+ * The read interception of the model methods: outside a transaction, with caching asked for, a
+ * read is answered from the cache (its key from query-keys.ts, its tags from tags/); otherwise the
+ * parent client's own promise is returned untouched.
+ */
+export class CachedReads {
+  readonly #options: ResolvedOptions
+  readonly #cache: TieredCache
+  readonly #dataModel: DataModel
+  readonly #clientVersion: string
+  readonly #plans: DefaultPlans
+  readonly #keys: KeyScope
+
+  constructor(setup: CachedReadsSetup) {
+    this.#options = setup.options
+    this.#cache = setup.cache
+    this.#dataModel = setup.dataModel
+    this.#clientVersion = setup.clientVersion
+    this.#plans = new DefaultPlans(setup.options)
+    this.#keys = { prefix: setup.options.prefix, fingerprint: setup.dataModel.fingerprint }
+  }
+
+  /**
+   * A read method of the model layer. `topLevel` is the parent of the extended client itself: any
+   * other parent is a transaction's, whose reads neither read nor fill the cache.
+   */
+  read(
+    parentClient: AnyClient,
+    topLevel: boolean,
+    model: string,
+    operation: string,
+    args: Record<string, unknown> | undefined,
+  ) {
+    let queryArgs = args
+    let cache: unknown
+    let strategy: unknown
+    if (args && (args.cache !== undefined || args.cacheStrategy !== undefined)) {
+      cache = args.cache
+      strategy = args.cacheStrategy
+      queryArgs = withoutCacheArgs(args)
+    }
+    const direct = () => (parentClient[delegateName(model)] as AnyDelegate)[operation]!(queryArgs)
+    if (!topLevel && isTransactionClient(parentClient)) return direct()
+    const plan =
+      strategy === undefined && (cache === true || cache === undefined)
+        ? this.#plans.get(model, cache === true)
+        : planRead(this.#options, model, cache, strategy)
+    if (!plan) return withNoCacheInfo(direct() as object)
+    return new CachedPrismaPromise(
+      (outcome) => this.#cachedRead(parentClient, model, operation, queryArgs ?? {}, plan, outcome),
+      direct as () => { requestTransaction?(transaction: unknown): unknown },
+    )
+  }
+
+  #cachedRead(
+    parentClient: AnyClient,
+    model: string,
+    operation: string,
+    args: Record<string, unknown>,
+    plan: ReadPlan,
+    outcome: ReadOutcome,
+  ): Promise<unknown> {
+    const loadOperation = loadedOperation(operation)
+    const orThrow = loadOperation !== operation
+    const key =
+      plan.key !== undefined
+        ? explicitKey(this.#keys, plan.key)
+        : readKey(
+            this.#keys,
+            model,
+            loadOperation,
+            args,
+            this.#options.context?.(),
+            lookedUpRecord(this.#dataModel, model, loadOperation, args) ?? undefined,
+          )
+    const meta = { model, operation }
+    outcome.signature = key
+    // The hot path: a fresh L1 hit needs neither the read's tags nor a load.
+    if (plan.policy === 'cache-first') {
+      const hit = this.#cache.peek(key, meta)
+      if (hit !== undefined) {
+        return orThrow && hit.value === null
+          ? Promise.reject(notFound(model, operation, this.#clientVersion))
+          : Promise.resolve(hit.value)
+      }
+    }
+    return this.#load(parentClient, model, operation, loadOperation, key, meta, args, plan, outcome)
+  }
+
+  async #load(
+    parentClient: AnyClient,
+    model: string,
+    operation: string,
+    loadOperation: string,
+    key: string,
+    meta: { model: string; operation: string },
+    args: Record<string, unknown>,
+    plan: ReadPlan,
+    outcome: ReadOutcome,
+  ): Promise<unknown> {
+    const dm = this.#dataModel
+    const deps = readDependencies(dm, model, loadOperation, args)
+    const own = withEntityTags(deps.tags)
+    const tags = plan.tags.length === 0 ? own : [...own, ...plan.tags.map(userTag)]
+    const recordsOf = deps.recordsOf
+    const options: GetOrSetOptions = {
+      ttl: plan.ttl,
+      swr: plan.swr,
+      grace: plan.grace,
+      tags,
+      policy: plan.policy,
+      meta,
+      ...(recordsOf !== undefined && {
+        // The record is known after the read only: every write to the model bumps the guard.
+        guards: [modelTag(recordsOf)],
+        lateTags: (value: unknown) => recordTags(dm, recordsOf, value) ?? [modelTag(recordsOf), entityTag(recordsOf)],
+      }),
+    }
+    const delegate = parentClient[delegateName(model)] as AnyDelegate
+    const value = await this.#cache.getOrSet(
+      key,
+      () => {
+        outcome.status = 'miss'
+        return delegate[loadOperation]!(args) as Promise<unknown>
+      },
+      options,
+    )
+    if (loadOperation !== operation && value === null) throw notFound(model, operation, this.#clientVersion)
+    return value
+  }
+}

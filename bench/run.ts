@@ -3,6 +3,7 @@ import { cpus, loadavg, totalmem } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Redis } from 'ioredis'
+import { writeChart } from './chart.ts'
 import { log, SCALE } from './harness.ts'
 import {
   invalidationTable,
@@ -25,7 +26,7 @@ import { type Db, REDIS_URL, setup } from './setup.ts'
 
 /**
  * `npm run bench`: every scenario in one process, results printed as tables and written to
- * bench/results/latest.json. Environment:
+ * bench/results/latest.json, drawn in bench/results/chart.svg. Environment:
  *   BENCH_SCALE=0.3          fewer rounds and operations (default 1)
  *   BENCH_DBS=sqlite         databases for the latency groups (default sqlite,postgres)
  *   BENCH_ONLY=latency,zipf  a subset of: latency, roundtrips, invalidation, stampede, zipf, memory
@@ -149,6 +150,7 @@ async function main() {
     `${JSON.stringify({ machine: { ...machine, loadAverageAtEnd: loadavg().map((l) => Math.round(l * 100) / 100) }, timings, targets: targetList, results }, null, 2)}\n`,
   )
   log(`wrote ${out}`)
+  log(`wrote ${writeChart(out)}`)
 }
 
 main().then(

@@ -1,8 +1,9 @@
-import { Decimal } from '@prisma/client/runtime/client'
 import { LRUCache } from 'lru-cache'
 import { cloneValue } from '../core/clone.ts'
-import { CacheOptionError } from '../core/errors.ts'
+import { estimateBytes } from '../core/size.ts'
+import { func, integer, positive } from '../core/validate.ts'
 import { KeyPattern } from './keys.ts'
+import { lifetime, windowAt } from './lifetime.ts'
 
 /** Options of {@link MemoryCache}. */
 export interface MemoryCacheOptions {
@@ -105,7 +106,7 @@ const SWEEP_PER_SET = 4
 export class MemoryCache {
   readonly #lru: LRUCache<string, Entry>
   readonly #byTag = new Map<string, Set<string>>()
-  readonly #ttlMs: number
+  readonly #ttl: number
   readonly #maxBytes: number | undefined
   readonly #now: () => number
   #bytes = 0
@@ -120,13 +121,11 @@ export class MemoryCache {
   #sweepScheduled = false
 
   constructor(options: MemoryCacheOptions = {}) {
-    const { max = 10_000, maxBytes, ttl = 60, now = Date.now } = options
-    if (!Number.isInteger(max) || max < 1) throw new CacheOptionError('max', `must be a positive integer, got ${max}`)
-    if (maxBytes !== undefined && (!Number.isInteger(maxBytes) || maxBytes < 1))
-      throw new CacheOptionError('maxBytes', `must be a positive integer, got ${maxBytes}`)
-    if (!(Number.isFinite(ttl) && ttl > 0)) throw new CacheOptionError('ttl', `must be a positive number, got ${ttl}`)
-    if (typeof now !== 'function') throw new CacheOptionError('now', 'must be a function returning milliseconds')
-    this.#ttlMs = ttl * 1000
+    const max = integer('max', options.max, 10_000)
+    const maxBytes = options.maxBytes === undefined ? undefined : integer('maxBytes', options.maxBytes, 0)
+    const ttl = positive('ttl', options.ttl, 60)
+    const now = func<() => number>('now', options.now ?? Date.now, 'a function returning milliseconds')
+    this.#ttl = ttl
     this.#maxBytes = maxBytes
     this.#now = now
     this.#lru = new LRUCache<string, Entry>({
@@ -178,21 +177,16 @@ export class MemoryCache {
     if (this.#pending.length > 0) this.#sweep(SWEEP_PER_SET)
     const { tags = [], guards = [], capturedSeq } = options
     if (capturedSeq !== undefined && this.#movedSince(capturedSeq, key, tags, guards)) return false
-    const ttlMs = options.ttl === undefined ? this.#ttlMs : options.ttl * 1000
-    const swrMs = (options.swr ?? 0) * 1000
-    const graceMs = (options.grace ?? 0) * 1000
-    if (!(ttlMs > 0) || !(swrMs >= 0) || !(graceMs >= 0)) return false
+    const life = lifetime(options.ttl ?? this.#ttl, options.swr, options.grace)
+    if (!(life.ttlMs > 0) || !(life.swrMs >= 0) || !(life.graceMs >= 0)) return false
     const bytes = Math.max(1, Math.ceil(options.bytes ?? estimateBytes(value)))
     if (this.#maxBytes !== undefined && bytes > this.#maxBytes) {
       this.#lru.delete(key)
       return false
     }
-    const now = this.#now()
     const entry: Entry = {
       value: cloneValue(value),
-      freshUntil: now + ttlMs,
-      staleUntil: now + ttlMs + swrMs,
-      graceUntil: now + ttlMs + swrMs + graceMs,
+      ...windowAt(this.#now(), life),
       tags: [...new Set(tags)],
       bytes,
       seq: this.#seq,
@@ -369,35 +363,5 @@ export class MemoryCache {
       keys.delete(key)
       if (keys.size === 0) this.#byTag.delete(tag)
     }
-  }
-}
-
-/** A rough size in bytes from a cheap walk: string lengths and fixed costs for everything else. */
-export function estimateBytes(value: unknown): number {
-  switch (typeof value) {
-    case 'string':
-      return value.length + 2
-    case 'number':
-      return 8
-    case 'boolean':
-      return 4
-    case 'bigint':
-      return 16
-    case 'object': {
-      if (value === null) return 4
-      if (Array.isArray(value)) {
-        let n = 2
-        for (const item of value) n += estimateBytes(item) + 1
-        return n
-      }
-      if (value instanceof Date) return 24
-      if (ArrayBuffer.isView(value)) return value.byteLength
-      if (Decimal.isDecimal(value)) return 24
-      let n = 2
-      for (const key of Object.keys(value)) n += key.length + 3 + estimateBytes((value as Record<string, unknown>)[key])
-      return n
-    }
-    default:
-      return 0
   }
 }

@@ -9,8 +9,8 @@
  * whatever the number of entries that carry the tag.
  */
 
-/** Which tier an event or error concerns. */
-export type Tier = 'l1' | 'l2'
+export type { Tier } from '../core/events.ts'
+export type { CacheStats } from '../core/stats.ts'
 
 /** How a read uses the cache. */
 export type CachePolicy = 'cache-first' | 'network-first' | 'cache-only' | 'network-only'
@@ -45,23 +45,4 @@ export interface GetOrSetOptions<T = unknown> {
   readonly policy?: CachePolicy
   /** What the value is, for events (`model`, `operation`). */
   readonly meta?: { readonly model?: string; readonly operation?: string }
-}
-
-/** Counters of one cache; all numbers. */
-export interface CacheStats {
-  /** `l1.hits + l2.hits` */
-  readonly hits: number
-  /** Reads served by neither tier. */
-  readonly misses: number
-  /** hits / (hits + misses), 0 when there were none. */
-  readonly hitRate: number
-  /** Loader calls made on a miss (database queries, for the Prisma layer). */
-  readonly loads: number
-  readonly sets: number
-  readonly deletes: number
-  readonly invalidations: number
-  /** Errors of either tier (including those that were skipped because the tier is optional). */
-  readonly errors: number
-  readonly l1: { readonly hits: number; readonly misses: number; readonly entries: number; readonly bytes: number }
-  readonly l2: { readonly hits: number; readonly misses: number; readonly errors: number }
 }

@@ -10,6 +10,11 @@
  * Hand-written rather than `JSON.stringify` of a sorted copy: it runs on every cached read.
  */
 
+import { isDecimal } from './values.ts'
+
+/** Re-exported for the Prisma layer's imports; the owner is values.ts. */
+export { isDecimal }
+
 const PRISMA_OBJECT_ENUM_VALUE = Symbol.for('prisma.objectEnumValue')
 
 /** The canonical text of a JSON-like value (see the module comment). */
@@ -50,16 +55,6 @@ function identityPart(value: unknown): string {
     default:
       return encode(value)
   }
-}
-
-/** `decimal.js` instances (Prisma.Decimal included) carry `Symbol.toStringTag` = 'Decimal'. */
-export function isDecimal(value: unknown): boolean {
-  if (typeof value !== 'object' || value === null) return false
-  const v = value as { s?: unknown; e?: unknown; d?: unknown; toFixed?: unknown }
-  return (
-    Object.prototype.toString.call(value) === '[object Decimal]' ||
-    (typeof v.s === 'number' && typeof v.e === 'number' && Array.isArray(v.d) && typeof v.toFixed === 'function')
-  )
 }
 
 function encode(value: unknown): string {

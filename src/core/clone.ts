@@ -1,12 +1,12 @@
-import { Decimal } from '@prisma/client/runtime/client'
+import { isDecimal } from './values.ts'
 
 /**
  * A deep copy specialised for Prisma results, run on every L1 hit so that a caller mutating what
  * it got never changes what the cache holds.
  *
  * Plain objects and arrays are rebuilt; `Date` and byte arrays are copied (same class: `Buffer`
- * stays `Buffer`); `Map` and `Set` are rebuilt; primitives (`bigint` included) and `Decimal`
- * values are shared, since decimal.js values are immutable. Any other object keeps its prototype
+ * stays `Buffer`); `Map` and `Set` are rebuilt; primitives (`bigint` included) and decimals
+ * (found by shape, see values.ts) are shared, since decimal.js values are immutable. Any other object keeps its prototype
  * and gets copies of its own enumerable properties. Functions are shared.
  *
  * Much cheaper than a serializer round trip or `structuredClone` because it never encodes
@@ -45,7 +45,7 @@ function copy(value: unknown): unknown {
     if (value instanceof DataView) return new DataView(value.buffer.slice(0), value.byteOffset, value.byteLength)
     return (value as unknown as Uint8Array).slice()
   }
-  if (Decimal.isDecimal(value)) return value
+  if (isDecimal(value)) return value
   if (value instanceof Map) {
     const out = new Map()
     for (const [k, v] of value) out.set(copy(k), copy(v))

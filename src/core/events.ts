@@ -1,8 +1,16 @@
-import type { BusMessage } from '../cache/bus-message.ts'
-import type { Tier } from '../cache/types.ts'
+/** Which tier an event or error concerns. */
+export type Tier = 'l1' | 'l2'
 
-/** What a received bus message asked for (another instance's invalidation; lock releases are not events). */
-export type BusEvent = Omit<BusMessage, 'unlocked'>
+/** Another instance's invalidation, as received on the bus (lock releases are not events). */
+export interface BusEvent {
+  /** Instance id of the sender. */
+  readonly from: string
+  readonly tags?: readonly string[]
+  readonly keys?: readonly string[]
+  /** Globs of a `KeyPattern`. */
+  readonly pattern?: readonly string[]
+  readonly clear?: boolean
+}
 
 /** Payload of every event, by name. */
 export interface CacheEventMap {

@@ -1,5 +1,6 @@
-import { Decimal } from '@prisma/client/runtime/client'
 import { SuperJSON } from 'superjson'
+import { fail, object } from './validate.ts'
+import { type DecimalConstructor, decimalText, isBytes, isDecimal } from './values.ts'
 
 /** Turns a value into the string stored in Redis and back, exactly. */
 export interface Serializer {
@@ -7,14 +8,29 @@ export interface Serializer {
   parse<T = unknown>(text: string): T
 }
 
+/** Classes {@link createSerializer} rebuilds values with; the core imports none of them. */
+export interface SerializerTypes {
+  /**
+   * The decimal class results carry (the Prisma layer passes `Prisma.Decimal`). A decimal is
+   * written the same way with or without it; without it, it is read back as its text.
+   * @default none
+   */
+  readonly Decimal?: DecimalConstructor
+}
+
+const TYPE_KEYS: ReadonlySet<string> = new Set(['Decimal'])
+
 /**
- * superjson with what Prisma 7 results carry: `Date` and `bigint` (superjson's own),
- * `Prisma.Decimal`, `Uint8Array` (Prisma 7's `Bytes`) and `Buffer`.
+ * superjson with what Prisma 7 results carry: `Date` and `bigint` (superjson's own), decimals
+ * (found by shape, rebuilt with `types.Decimal`), `Uint8Array` (Prisma 7's `Bytes`) and `Buffer`.
  *
  * A private instance: registration on the `superjson` module is global and would change how the
  * application's own superjson calls behave.
  */
-export function createSerializer(): Serializer {
+export function createSerializer(types: SerializerTypes = {}): Serializer {
+  object('types', types, TYPE_KEYS)
+  const { Decimal } = types
+  if (Decimal !== undefined && typeof Decimal !== 'function') fail('types.Decimal', 'a decimal.js-like class', Decimal)
   const json = new SuperJSON()
   // Registered before `bytes`: Buffer is a Uint8Array and must come back a Buffer.
   json.registerCustom<Buffer, string>(
@@ -28,17 +44,17 @@ export function createSerializer(): Serializer {
   // superjson's own typed-array rule writes one JSON number per byte; base64 is a third of that.
   json.registerCustom<Uint8Array, string>(
     {
-      isApplicable: (v): v is Uint8Array => v instanceof Uint8Array && v.constructor === Uint8Array,
+      isApplicable: (v): v is Uint8Array => isBytes(v) && v.constructor === Uint8Array,
       serialize: (v) => Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64'),
       deserialize: (v) => new Uint8Array(Buffer.from(v, 'base64')),
     },
     'bytes',
   )
-  json.registerCustom<Decimal, string>(
+  json.registerCustom<object, string>(
     {
-      isApplicable: (v): v is Decimal => Decimal.isDecimal(v),
-      serialize: (v) => v.toJSON(),
-      deserialize: (v) => new Decimal(v),
+      isApplicable: (v): v is object => isDecimal(v),
+      serialize: (v) => decimalText(v),
+      deserialize: (v) => (Decimal ? new Decimal(v) : (v as never)),
     },
     'decimal.js',
   )
@@ -54,5 +70,5 @@ export function createSerializer(): Serializer {
   }
 }
 
-/** The serializer the cache uses by default. */
+/** The serializer the cache uses by default: decimals come back as their text (see {@link SerializerTypes}). */
 export const serializer: Serializer = createSerializer()

@@ -1,4 +1,21 @@
-import type { CacheStats } from '../cache/types.ts'
+/** Counters of one cache; all numbers. */
+export interface CacheStats {
+  /** `l1.hits + l2.hits` */
+  readonly hits: number
+  /** Reads served by neither tier. */
+  readonly misses: number
+  /** hits / (hits + misses), 0 when there were none. */
+  readonly hitRate: number
+  /** Loader calls made on a miss (database queries, for the Prisma layer). */
+  readonly loads: number
+  readonly sets: number
+  readonly deletes: number
+  readonly invalidations: number
+  /** Errors of either tier (including those that were skipped because the tier is optional). */
+  readonly errors: number
+  readonly l1: { readonly hits: number; readonly misses: number; readonly entries: number; readonly bytes: number }
+  readonly l2: { readonly hits: number; readonly misses: number; readonly errors: number }
+}
 
 /** Mutable counters behind `stats()`; the cache increments the fields directly (hot path). */
 export class StatsCounters {

@@ -124,3 +124,24 @@ export function oneOf<T extends string>(name: string, value: unknown, allowed: R
     return fail(name, `one of ${[...allowed].join(', ')}`, value)
   return value as T
 }
+
+/** A finite number `> 0` (seconds, milliseconds, bytes), or `fallback` when absent. */
+export function positive(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isFinite(value) || !(value > 0)) {
+    return fail(name, 'a finite number > 0', value)
+  }
+  return value
+}
+
+/**
+ * A key of the cache layer (`TieredCache`, `RedisCache`, `MemoryCache` through them): any string
+ * outside the `#` space, which the Redis layout reserves for tag versions, locks and the epoch.
+ * Looser than {@link key}: the Prisma layer builds these from a caller's key, hashed arguments and context.
+ */
+export function entryKey(name: string, value: unknown): string {
+  if (typeof value !== 'string' || value.startsWith('#')) {
+    return fail(name, "a string not starting with '#' (reserved)", value)
+  }
+  return value
+}

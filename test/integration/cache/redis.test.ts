@@ -2,10 +2,12 @@ import { once } from 'node:events'
 import { Decimal } from '@prisma/client/runtime/client'
 import type { Redis } from 'ioredis'
 import { afterAll, describe, expect, it } from 'vitest'
-import { parseBusMessage } from '../../../src/cache/bus-message.ts'
 import { KeyPattern } from '../../../src/cache/keys.ts'
-import { type L2Read, RedisCache, type RedisCacheOptions } from '../../../src/cache/redis.ts'
+import { parseBusMessage } from '../../../src/cache/redis/bus-message.ts'
+import type { L2Read } from '../../../src/cache/redis/operations.ts'
+import { RedisCache, type RedisCacheOptions } from '../../../src/cache/redis/redis-cache.ts'
 import { L2TimeoutError, L2UnavailableError } from '../../../src/core/errors.ts'
+import { createSerializer } from '../../../src/core/serializer.ts'
 import { Testbed } from '../../support/factory.ts'
 import { freePort, RedisServer } from '../../support/redis-server.ts'
 import { manualClock } from '../../unit/cache/support.ts'
@@ -44,7 +46,7 @@ describe('RedisCache', () => {
   })
 
   it('round-trips Decimal, BigInt, Date, Uint8Array, Buffer, null and nested relations exactly', async () => {
-    const cache = await l2()
+    const cache = await l2({ serializer: createSerializer({ Decimal }) })
     const row = {
       id: 1,
       views: 9007199254740993n,

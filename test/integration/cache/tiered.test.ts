@@ -3,8 +3,10 @@ import { Decimal } from '@prisma/client/runtime/client'
 import { afterAll, describe, expect, it, vi } from 'vitest'
 import { KeyPattern } from '../../../src/cache/keys.ts'
 import { MemoryCache } from '../../../src/cache/memory.ts'
-import { RedisCache } from '../../../src/cache/redis.ts'
-import { TieredCache, type TieredCacheOptions } from '../../../src/cache/tiered.ts'
+import { RedisCache } from '../../../src/cache/redis/redis-cache.ts'
+import { TieredCache } from '../../../src/cache/tiered/tiered-cache.ts'
+import type { TieredCacheOptions } from '../../../src/cache/tiered/tiered-options.ts'
+import { createSerializer } from '../../../src/core/serializer.ts'
 import { Testbed } from '../../support/factory.ts'
 import { deferred, heldLoader, manualClock, nextEvent, recordingEmitter } from '../../unit/cache/support.ts'
 
@@ -20,6 +22,7 @@ async function instance(prefix: string, options: Partial<TieredCacheOptions> & {
     redis: tb.redis(),
     prefix,
     timeoutMs: 5_000,
+    serializer: createSerializer({ Decimal }),
     ...(options.now ? { now: options.now } : {}),
   })
   const cache = new TieredCache({ l2, ...options })

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest'
-import { KeyLayout } from '../../../src/cache/redis.ts'
+import { KeyLayout } from '../../../src/cache/redis/layout.ts'
 import { tieredCache } from '../../../src/prisma/extension.ts'
 import { cachedInstance, type Instance } from '../../support/cached.ts'
 import { Testbed } from '../../support/factory.ts'

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { encodeBusMessage, parseBusMessage } from '../../../src/cache/bus-message.ts'
+import { encodeBusMessage, parseBusMessage } from '../../../src/cache/redis/bus-message.ts'
 
 describe('bus messages', () => {
   it('round-trip tags, keys, patterns and clears with their sender', () => {

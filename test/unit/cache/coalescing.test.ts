@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { TieredCache } from '../../../src/cache/tiered.ts'
+import { TieredCache } from '../../../src/cache/tiered/tiered-cache.ts'
 import { deferred } from './support.ts'
 
 /** A load of `key` that has started (read the database) and waits for `release` to return `value`. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { MemoryCache } from '../../../src/cache/memory.ts'
-import { TieredCache } from '../../../src/cache/tiered.ts'
+import { TieredCache } from '../../../src/cache/tiered/tiered-cache.ts'
 import type { CacheEventMap } from '../../../src/core/events.ts'
 import { manualClock, nextEvent, recordingEmitter } from './support.ts'
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { KeyLayout } from '../../../src/cache/redis.ts'
+import { KeyLayout } from '../../../src/cache/redis/layout.ts'
 
 const keys = Array.from({ length: 1_000 }, (_, i) => `q:User:findUnique:${i}`)
 

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events'
 import { describe, expect, it, vi } from 'vitest'
 import { KeyPattern } from '../../../src/cache/keys.ts'
 import { MemoryCache } from '../../../src/cache/memory.ts'
-import { TieredCache } from '../../../src/cache/tiered.ts'
+import { TieredCache } from '../../../src/cache/tiered/tiered-cache.ts'
 import { CacheMissError, type CacheOptionError, L1Error } from '../../../src/core/errors.ts'
 import { deferred, heldLoader, manualClock, nextEvent, recordingEmitter } from './support.ts'
 

@@ -1,7 +1,10 @@
 import { Decimal } from '@prisma/client/runtime/client'
 import SuperJSONDefault from 'superjson'
 import { describe, expect, it } from 'vitest'
-import { createSerializer, serializer } from '../../../src/core/serializer.ts'
+import { createSerializer, serializer as defaultSerializer } from '../../../src/core/serializer.ts'
+
+/** What the Prisma layer builds: Prisma's Decimal class is injected, the core imports none. */
+const serializer = createSerializer({ Decimal })
 
 describe('serializer', () => {
   it('round-trips what Prisma results carry exactly', () => {
@@ -45,5 +48,45 @@ describe('serializer', () => {
     // Without our registration the global instance turns a Decimal into a plain value, not a Decimal.
     const back = SuperJSONDefault.parse<{ d: unknown }>(SuperJSONDefault.stringify({ d: new Decimal('1.5') }))
     expect(Decimal.isDecimal(back.d)).toBe(false)
+  })
+
+  it('writes a decimal the same way without a Decimal class, and reads it back as its text', () => {
+    const text = defaultSerializer.stringify({ price: new Decimal('-0.001') })
+    expect(defaultSerializer.parse(text)).toEqual({ price: '-0.001' })
+    const back = serializer.parse<{ price: Decimal }>(text)
+    expect(Decimal.isDecimal(back.price)).toBe(true)
+    expect(back.price.toString()).toBe('-0.001')
+  })
+
+  it('recognises a decimal of another copy of decimal.js by its shape', () => {
+    class OtherDecimal {
+      readonly s = 1
+      readonly e = 0
+      readonly d = [1]
+      constructor(readonly text: string) {}
+      toFixed() {
+        return this.text
+      }
+      toJSON() {
+        return this.text
+      }
+    }
+    const back = createSerializer({ Decimal: OtherDecimal }).parse<{ d: OtherDecimal }>(
+      serializer.stringify({ d: new Decimal('1.25') }),
+    )
+    expect(back.d).toBeInstanceOf(OtherDecimal)
+    expect(back.d.text).toBe('1.25')
+    expect(serializer.parse(createSerializer().stringify({ d: new OtherDecimal('2.5') }))).toEqual({
+      d: new Decimal('2.5'),
+    })
+  })
+
+  it('rejects a Decimal that is not a class, naming it', () => {
+    expect(() => createSerializer({ Decimal: 'decimal.js' as never })).toThrow(
+      expect.objectContaining({ name: 'CacheOptionError', option: 'types.Decimal' }),
+    )
+    expect(() => createSerializer({ decimal: Decimal } as never)).toThrow(
+      expect.objectContaining({ option: 'types.decimal' }),
+    )
   })
 })

@@ -1,9 +1,10 @@
 import type { Redis } from 'ioredis'
-import type { Emitter } from '../core/events.ts'
+import type { Emitter } from '../../core/events.ts'
+import { KeyPattern } from '../keys.ts'
+import type { MemoryCache } from '../memory.ts'
 import { type BusMessage, parseBusMessage } from './bus-message.ts'
-import { KeyPattern } from './keys.ts'
-import type { MemoryCache } from './memory.ts'
-import { endConnection, type RedisCache } from './redis.ts'
+import { endConnection } from './connection.ts'
+import type { RedisCache } from './redis-cache.ts'
 
 /** Options of {@link Bus}. */
 export interface BusOptions {
@@ -42,7 +43,7 @@ export class Bus {
   readonly #onApplied: BusOptions['onApplied']
   #trusted = false
   /** Bumped on every disconnect, so a subscribe that completes after one does not restore trust. */
-  #epoch = 0
+  #generation = 0
   #closed = false
   #waiters: Array<() => void> = []
 
@@ -110,10 +111,10 @@ export class Bus {
   }
 
   #subscribe(subscriber: Redis): void {
-    const epoch = this.#epoch
+    const generation = this.#generation
     subscriber.subscribe(this.#channel).then(
       () => {
-        if (epoch !== this.#epoch || this.#closed || subscriber !== this.#subscriber) return
+        if (generation !== this.#generation || this.#closed || subscriber !== this.#subscriber) return
         // Whatever was published while we were not subscribed is lost: forget everything.
         this.#l1.clear()
         this.#onApplied?.({ clear: true })
@@ -128,7 +129,7 @@ export class Bus {
   }
 
   #down(): void {
-    this.#epoch++
+    this.#generation++
     if (!this.#trusted) return
     this.#trusted = false
     this.#emitter?.emit('bus:down', {})

@@ -1,12 +1,7 @@
-/** An invalidation as sent on the bus channel. */
-export interface BusMessage {
-  /** Instance id of the sender, which ignores its own messages. */
-  readonly from: string
-  readonly tags?: readonly string[]
-  readonly keys?: readonly string[]
-  /** Globs of a {@link KeyPattern}. */
-  readonly pattern?: readonly string[]
-  readonly clear?: boolean
+import type { BusEvent } from '../../core/events.ts'
+
+/** An invalidation as sent on the bus channel (`from`: the sender, which ignores its own messages). */
+export interface BusMessage extends BusEvent {
   /**
    * Keys whose stampede lock was just released: instances waiting for them read L2 now instead of
    * at their next poll. Not an invalidation.

@@ -1,20 +1,12 @@
 import { createHash } from 'node:crypto'
+import type { RedisConnection } from './connection.ts'
 
 /**
- * The Lua scripts of the L2. Each runs in one round trip and only touches keys under the cache's
- * prefix.
- *
- * Storage format (see types.ts): an entry is `header \n payload`, the header being tab-separated
- * `freshUntilMs, staleUntilMs, graceUntilMs, tag1, version1, tag2, version2, ...`; a tag's current
- * version is the string at `<prefix>:{g}:#v:<tag>` in the entry's slot group g ('' when absent; see
- * KeyLayout in redis.ts: every key one script touches is in one group, hence one cluster slot). Version keys of the tags stored in
- * an entry are only known after reading it, so the scripts build them from the version-key prefix
- * passed in ARGV[1] (the one place besides redis.ts that knows the layout).
- *
- * The epoch (`<prefix>:{g}:#epoch`, one per group) is a random string created by the first read that finds it absent.
- * It is captured with the tag versions and checked when storing: a server that restarted without
- * persistence has lost every tag version ('' again) and its epoch, so a value captured before the
- * restart (possibly before a write whose invalidation was lost with the versions) is refused.
+ * The Lua scripts of the L2, and how they are called. Each runs in one round trip and only
+ * touches keys of one slot group under the cache's prefix (layout.ts); the entry format they read
+ * and write is in entry.ts, the versioned tags and the server epoch they check in docs/design.md.
+ * Version keys of the tags stored in an entry are only known after reading it, so the scripts
+ * build them from the version-key prefix passed in ARGV[1].
  */
 export interface LuaScript {
   readonly source: string
@@ -54,7 +46,7 @@ end
  * holder has it (the waiters key is then set, so the holder's release announces itself), -1 when no
  * lock was asked. An entry whose tags moved, or whose header is unreadable, or that is not a string,
  * is deleted; one past its end for this read (kept for others' grace) is a miss and stays.
- * Every key is in one slot group (see KeyLayout in redis.ts), and so are the version keys built
+ * Every key is in one slot group (see KeyLayout), and so are the version keys built
  * from ARGV[1].
  */
 export const GET_SCRIPT = script(`${HELPERS}
@@ -197,3 +189,18 @@ for j = 1, #keys, 500 do redis.call('UNLINK', unpack(keys, j, math.min(j + 499, 
 if ARGV[i] ~= '' then redis.call('PUBLISH', ARGV[i], ARGV[i + 1]) end
 return 1
 `)
+
+/** EVALSHA, and EVAL once when the server does not know the script yet (a restart, a new server). */
+export async function evalScript(
+  redis: RedisConnection,
+  script: LuaScript,
+  keys: readonly string[],
+  args: readonly (string | number)[],
+): Promise<unknown> {
+  try {
+    return await redis.evalsha(script.sha, keys.length, ...keys, ...args)
+  } catch (error) {
+    if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error
+    return redis.eval(script.source, keys.length, ...keys, ...args)
+  }
+}

@@ -1,0 +1,75 @@
+/** What the operations of `RedisCache` take and return. */
+
+/** Options of one `RedisCache.set`. Durations in seconds. */
+export interface L2SetOptions {
+  /** Defaults to the cache's `ttl`. */
+  readonly ttl?: number
+  /** Seconds after `ttl` during which the entry is still returned, marked not fresh. @default 0 */
+  readonly swr?: number
+  /**
+   * Seconds after `ttl + swr` during which the entry is kept, returned only to a `get` that asks
+   * for `grace` (a fallback when the source fails). @default 0
+   */
+  readonly grace?: number
+  /** Tag versions captured (by `get`) before the value was loaded; stored with the entry. */
+  readonly captured?: ReadonlyMap<string, string>
+  /**
+   * The server epoch captured with `captured` (docs/design.md): the set is refused if the server's epoch
+   * changed since (a restart that lost the tag versions). @default not checked
+   */
+  readonly epoch?: string
+  /** Tag versions captured before loading, checked but not stored. */
+  readonly guards?: ReadonlyMap<string, string>
+  /** Tags whose versions are read when storing (sound only for a value known to be current). */
+  readonly tags?: readonly string[]
+  /** The value already serialized with `RedisCache.serialize`, to avoid doing it twice. */
+  readonly payload?: string
+}
+
+/** Tag versions and the server epoch, read before a load, to store its value with (docs/design.md). */
+export interface L2Capture {
+  readonly versions: ReadonlyMap<string, string>
+  readonly epoch: string
+}
+
+/** Options of one `RedisCache.get`. */
+export interface L2GetOptions {
+  /** Return an entry past its stale window but inside its grace window (marked `fresh: false`). @default false */
+  readonly grace?: boolean
+  /**
+   * On a miss, take the stampede lock of this key (`SET NX PX`) in the same round trip; the reply
+   * says whether it was taken. Release it with `RedisCache.unlock`.
+   */
+  readonly lock?: { readonly token: string; readonly ttlMs: number }
+}
+
+/** An entry found by `RedisCache.get`. */
+interface L2HitBase<T> {
+  readonly hit: true
+  readonly value: T
+  readonly freshUntil: number
+  readonly staleUntil: number
+  /** The entry is kept until then; past `staleUntil` it is returned only with `grace`. */
+  readonly graceUntil: number
+  readonly tags: readonly string[]
+  /** Length of the stored payload. */
+  readonly bytes: number
+}
+
+/**
+ * What `RedisCache.get` returns. On a miss, and on a hit that is no longer fresh (a refresh
+ * follows it), `versions` (the current versions of the tags asked to capture) and `epoch` are read
+ * in the same round trip, before any load that follows. A fresh hit reads neither (it needs no load).
+ */
+export type L2Read<T> =
+  | (L2HitBase<T> & { readonly fresh: true; readonly versions?: undefined; readonly epoch?: undefined })
+  | (L2HitBase<T> &
+      L2Capture & {
+        /** False inside the stale-while-revalidate window (and the grace window). */
+        readonly fresh: false
+      })
+  | (L2Capture & {
+      readonly hit: false
+      /** With `lock`: whether this call took it, or another holder has it. */
+      readonly lock?: 'acquired' | 'busy'
+    })

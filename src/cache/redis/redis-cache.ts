@@ -1,0 +1,386 @@
+import { randomBytes } from 'node:crypto'
+import type { Redis } from 'ioredis'
+import { serializer as defaultSerializer, type Serializer } from '../../core/serializer.ts'
+import { tags as checkTags, entryKey, fail, func, integer, object, positive } from '../../core/validate.ts'
+import { KeyPattern } from '../keys.ts'
+import { lifetime, totalMs, windowAt } from '../lifetime.ts'
+import { encodeBusMessage } from './bus-message.ts'
+import { command, endConnection, isCluster, openSubscriber, type RedisConnection, useConnection } from './connection.ts'
+import { decodeEntry } from './entry.ts'
+import { KeyLayout } from './layout.ts'
+import type { L2Capture, L2GetOptions, L2Read, L2SetOptions } from './operations.ts'
+import { scanDelete } from './scan.ts'
+import {
+  CAPTURE_SCRIPT,
+  evalScript,
+  GET_SCRIPT,
+  INVALIDATE_SCRIPT,
+  type LuaScript,
+  SET_SCRIPT,
+  UNLOCK_SCRIPT,
+} from './scripts.ts'
+
+/** Options of {@link RedisCache}. */
+export interface RedisCacheOptions {
+  /**
+   * An ioredis `Redis` or `Cluster`, or a URL. A URL opens a connection that this cache owns and
+   * `close()` ends; an instance given here is never closed by the cache.
+   */
+  readonly redis: RedisConnection | string
+  /**
+   * Namespace of every key and of the bus channel. Nothing outside `prefix:` is ever read or deleted.
+   * @default 'ptc'
+   */
+  readonly prefix?: string
+  /**
+   * Seconds an entry is fresh when `set` gives no `ttl`.
+   * @default 300
+   */
+  readonly ttl?: number
+  /**
+   * Milliseconds each command may take before it fails with `L2TimeoutError`.
+   * @default 200
+   */
+  readonly timeoutMs?: number
+  /**
+   * The clock, in milliseconds, for the freshness written in entries (Redis expiry uses its own).
+   * @default Date.now
+   */
+  readonly now?: () => number
+  /**
+   * How values become text. The Prisma layer passes `createSerializer({ Decimal: Prisma.Decimal })`.
+   * @default `serializer` of core/serializer.ts (superjson; decimals come back as their text)
+   */
+  readonly serializer?: Serializer
+  /**
+   * Number of slot groups (see {@link KeyLayout}): entries are spread over this many Redis Cluster
+   * hash tags, and each tag version is kept once per group, so an invalidation costs this many
+   * script calls. Every instance sharing a prefix must use the same number.
+   * @default 16 for a `Cluster`, 1 for a single server
+   */
+  readonly groups?: number
+}
+
+/** Invalidated tags keep their version at least this long, whatever the entries' lifetimes. */
+const VERSION_FLOOR_MS = 24 * 60 * 60 * 1000
+const MAX_GROUPS = 1024
+
+/**
+ * The shared tier (L2): entries in Redis under `prefix:`, with versioned tags (docs/design.md) so
+ * an invalidation is one round trip whatever the number of entries it drops.
+ *
+ * Every command fails fast with `L2UnavailableError` when the connection is not ready (instead of
+ * waiting in ioredis's offline queue) and with `L2TimeoutError` after `timeoutMs`. A value under the
+ * prefix that cannot be read back is a miss and is deleted.
+ */
+export class RedisCache {
+  readonly prefix: string
+  /** Random per instance: it makes invalidation tokens unique and marks this instance's bus messages. */
+  readonly instanceId = randomBytes(9).toString('base64url')
+  /** The pub/sub channel of invalidations. */
+  readonly channel: string
+  readonly #redis: RedisConnection
+  readonly #owned: boolean
+  readonly #ttl: number
+  readonly #timeoutMs: number
+  readonly #now: () => number
+  readonly #serializer: Serializer
+  /** Where the keys are (see {@link KeyLayout}). */
+  readonly layout: KeyLayout
+  #counter = 0
+  #closed = false
+
+  constructor(options: RedisCacheOptions) {
+    object('options', options, undefined)
+    const prefix = options.prefix ?? 'ptc'
+    if (typeof prefix !== 'string' || prefix === '') fail('prefix', 'a non-empty string', prefix)
+    this.#ttl = positive('ttl', options.ttl, 300)
+    this.#timeoutMs = positive('timeoutMs', options.timeoutMs, 200)
+    this.#now = func<() => number>('now', options.now ?? Date.now, 'a function returning milliseconds')
+    this.#serializer = checkSerializer(options.serializer)
+    const groups = options.groups === undefined ? undefined : integer('groups', options.groups, 1)
+    if (groups !== undefined && groups > MAX_GROUPS) fail('groups', `an integer from 1 to ${MAX_GROUPS}`, groups)
+    // Last: a URL opens a connection, which a bad option above must not leak.
+    const { redis, owned } = useConnection(options.redis)
+    this.#redis = redis
+    this.#owned = owned
+    this.prefix = prefix
+    this.channel = `${prefix}:#bus`
+    this.layout = new KeyLayout(prefix, groups ?? (isCluster(redis) ? 16 : 1))
+  }
+
+  /** The connection's status (ioredis's). */
+  get status(): string {
+    return this.#redis.status
+  }
+
+  /** Whether commands are sent now; when false they fail at once with `L2UnavailableError`. */
+  get available(): boolean {
+    return this.#redis.status === 'ready'
+  }
+
+  /** Resolves once the connection is ready. */
+  ready(): Promise<void> {
+    if (this.available) return Promise.resolve()
+    return new Promise((resolve) => this.#redis.once('ready', () => resolve()))
+  }
+
+  /**
+   * Calls `listener` every time the connection becomes ready, and on a cluster every time the
+   * client learns the slots anew (as after a failover); returns the way to stop.
+   */
+  onReady(listener: () => void): () => void {
+    const redis = this.#redis
+    const events = isCluster(redis) ? ['ready', 'refresh'] : ['ready']
+    for (const event of events) redis.on(event, listener)
+    return () => {
+      for (const event of events) redis.off(event, listener)
+    }
+  }
+
+  /** A new connection for the bus subscriber, which the caller ends (see {@link openSubscriber}). */
+  subscriber(name?: string): Redis | undefined {
+    return openSubscriber(this.#redis, name)
+  }
+
+  serialize(value: unknown): string {
+    return this.#serializer.stringify(value)
+  }
+
+  /**
+   * Reads `key` and, in the same round trip, the current versions of `capture` and the epoch (to
+   * store with a value loaded after a miss), and with `lock` takes the key's stampede lock on a
+   * miss. An entry whose tag versions moved is deleted and is a miss; so is an entry past its stale
+   * window by this cache's clock (past its grace window with `grace`).
+   */
+  async get<T = unknown>(key: string, capture: readonly string[] = [], options: L2GetOptions = {}): Promise<L2Read<T>> {
+    entryKey('key', key)
+    checkTags('tags', capture)
+    const layout = this.layout
+    const group = layout.group(key)
+    const redisKey = layout.base(group) + key
+    const { lock } = options
+    const keys = [redisKey, layout.epoch(group), layout.lock(key), layout.waiters(key)]
+    for (const tag of capture) keys.push(layout.version(group, tag))
+    const now = this.#now()
+    const args = [
+      layout.versionPrefix(group),
+      this.#epochCandidate(),
+      lock?.token ?? '',
+      lock ? Math.ceil(lock.ttlMs) : 0,
+    ]
+    args.push(now, options.grace ? 3 : 2)
+    const reply = (await this.#script('get', GET_SCRIPT, keys, args)) as [number, string | number, ...string[]]
+    const hit = reply[0] === 1
+    let captured: L2Capture | undefined
+    const capturedNow = (): L2Capture => {
+      if (captured) return captured
+      const versions = new Map<string, string>()
+      for (const [i, tag] of capture.entries()) versions.set(tag, String(reply[i + 3] ?? ''))
+      captured = { versions, epoch: String(reply[2] ?? '') }
+      return captured
+    }
+    const miss = async (): Promise<L2Read<T>> => {
+      // A hit the script found valid but that is not (a foreign header): it sent no capture; read one.
+      const { versions, epoch } = reply.length > 2 ? capturedNow() : await this.capture(capture, key)
+      return lock && reply[0] === 0 && reply[1] !== -1
+        ? { hit: false, versions, epoch, lock: reply[1] === 1 ? 'acquired' : 'busy' }
+        : { hit: false, versions, epoch }
+    }
+    if (!hit) return miss()
+    const raw = reply[1] as string
+    const stored = decodeEntry(raw)
+    let value: T
+    try {
+      if (stored === undefined) throw new SyntaxError('bad header')
+      // The script judged the same with the same clock; this only guards a foreign header.
+      if (now >= (options.grace ? stored.graceUntil : stored.staleUntil)) return miss()
+      value = this.#serializer.parse<T>(stored.payload)
+    } catch {
+      // Someone else's data, or a format from another release: drop it and load afresh.
+      await this.#call('del', () => this.#redis.unlink(redisKey)).catch(() => {})
+      return miss()
+    }
+    const { freshUntil, staleUntil, graceUntil, tags, payload } = stored
+    const entry = { hit: true as const, value, freshUntil, staleUntil, graceUntil, tags, bytes: payload.length }
+    // The script sends the capture exactly when the entry is not fresh by its clock, which is ours.
+    if (reply.length <= 2 && now < freshUntil) return { ...entry, fresh: true }
+    return { ...entry, fresh: false, ...(reply.length > 2 ? capturedNow() : await this.capture(capture, key)) }
+  }
+
+  /**
+   * The current versions of these tags ('' for a tag never invalidated) and the epoch, in the slot
+   * group of `key` (the one its entry will be stored in), to capture before loading it.
+   */
+  async capture(tags: readonly string[], key: string): Promise<L2Capture> {
+    checkTags('tags', tags)
+    entryKey('key', key)
+    const group = this.layout.group(key)
+    const keys = [this.layout.epoch(group), ...tags.map((tag) => this.layout.version(group, tag))]
+    const reply = (await this.#script('capture', CAPTURE_SCRIPT, keys, [this.#epochCandidate()])) as string[]
+    const versions = new Map<string, string>()
+    for (const [i, tag] of tags.entries()) versions.set(tag, reply[i + 1] ?? '')
+    return { versions, epoch: reply[0] ?? '' }
+  }
+
+  /**
+   * Stores `value` unless the epoch or a captured or guard version moved since it was captured;
+   * returns whether it stored. Expires in Redis after `ttl + swr + grace`.
+   */
+  async set(key: string, value: unknown, options: L2SetOptions = {}): Promise<boolean> {
+    entryKey('key', key)
+    const group = this.layout.group(key)
+    const life = lifetime(options.ttl ?? this.#ttl, options.swr, options.grace)
+    const px = Math.ceil(totalMs(life))
+    if (!(px > 0)) return false
+    const captured = options.captured ?? new Map<string, string>()
+    const guards = options.guards ?? new Map<string, string>()
+    const late = [...new Set(options.tags ?? [])].filter((tag) => !captured.has(tag))
+    checkTags('tags', [...captured.keys(), ...guards.keys(), ...late])
+    const payload = options.payload ?? this.serialize(value)
+    const { freshUntil, staleUntil, graceUntil } = windowAt(this.#now(), life)
+    const args: (string | number)[] = [this.layout.versionPrefix(group), px, freshUntil, staleUntil, graceUntil]
+    args.push(options.epoch ?? '', captured.size)
+    for (const [tag, version] of captured) args.push(tag, version)
+    args.push(guards.size)
+    for (const [tag, version] of guards) args.push(tag, version)
+    args.push(late.length, ...late, payload)
+    const keys = [this.layout.base(group) + key, this.layout.maxLifetime(group), this.layout.epoch(group)]
+    const stored = await this.#script('set', SET_SCRIPT, keys, args)
+    return stored === 1
+  }
+
+  /**
+   * Releases the stampede lock of `key` if `token` still holds it (compare-and-delete), and tells
+   * the instances waiting for it, over the bus channel, to read the key now. Returns whether it released.
+   */
+  async unlock(key: string, token: string): Promise<boolean> {
+    const message = encodeBusMessage({ from: this.instanceId, unlocked: [key] })
+    const keys = [this.layout.lock(key), this.layout.waiters(key)]
+    return (await this.#script('unlock', UNLOCK_SCRIPT, keys, [token, this.channel, message])) === 1
+  }
+
+  /** Deletes these keys (no bus message; see `invalidate`). Returns how many existed. */
+  async delete(keys: string | readonly string[]): Promise<number> {
+    const byGroup = this.#byGroup(typeof keys === 'string' ? [keys] : keys)
+    if (byGroup.size === 0) return 0
+    return this.#call('delete', async () => {
+      // One UNLINK per group: a command's keys must share a cluster slot.
+      const counts = await Promise.all(
+        [...byGroup].map(([group, list]) => this.#redis.unlink(...list.map((key) => this.layout.base(group) + key))),
+      )
+      return counts.reduce((sum, count) => sum + count, 0)
+    })
+  }
+
+  /**
+   * Gives each tag a new version (every entry carrying it becomes a miss) in every slot group,
+   * deletes `keys`, and publishes the invalidation on the bus channel: one script call per group,
+   * all sent at once (one round trip on a single server, where the script also publishes). If a
+   * group fails, the call fails (after publishing anyway, so other instances drop their L1): it is
+   * to be sent again whole, which is harmless since every call uses a new token.
+   */
+  async invalidate(tags: readonly string[], keys: readonly string[] = []): Promise<void> {
+    checkTags('tags', tags)
+    const byGroup = this.#byGroup(keys)
+    if (tags.length === 0 && keys.length === 0) return
+    const token = `${this.instanceId}.${(this.#counter++).toString(36)}`
+    const message = encodeBusMessage({ from: this.instanceId, tags, keys })
+    const single = this.layout.groups === 1
+    // Without tags only the groups holding keys are touched.
+    const groups = tags.length > 0 ? Array.from({ length: this.layout.groups }, (_, g) => g) : [...byGroup.keys()]
+    await this.#call('invalidate', async () => {
+      const sent = await Promise.allSettled(
+        groups.map((group) => {
+          const inGroup = byGroup.get(group) ?? []
+          const args = [this.layout.versionPrefix(group), this.layout.base(group), token, VERSION_FLOOR_MS]
+          args.push(tags.length, ...tags, inGroup.length, ...inGroup)
+          args.push(single ? this.channel : '', single ? message : '')
+          return evalScript(this.#redis, INVALIDATE_SCRIPT, [this.layout.maxLifetime(group)], args)
+        }),
+      )
+      const failed = sent.find((outcome) => outcome.status === 'rejected')
+      if (single) {
+        if (failed) throw failed.reason
+        return
+      }
+      const published = this.#redis.publish(this.channel, message)
+      if (failed) {
+        await published.catch(() => {})
+        throw failed.reason
+      }
+      // Unpublished, other instances would keep the old value in L1: sent again with the rest.
+      await published
+    })
+  }
+
+  /**
+   * Deletes the entries whose key matches (a SCAN of every master under the prefix, filtered by
+   * the pattern) and publishes the pattern. Returns how many were deleted.
+   */
+  async invalidatePattern(pattern: KeyPattern | string): Promise<number> {
+    const matcher = typeof pattern === 'string' ? new KeyPattern(pattern) : pattern
+    const glob = this.layout.glob(matcher.toRedisGlob())
+    const deleted = await scanDelete(this.#redis, this.layout, glob, (key) => matcher.matches(key), this.#timeoutMs)
+    await this.#publish({ from: this.instanceId, pattern: matcher.globs })
+    return deleted
+  }
+
+  /**
+   * Deletes every entry under the prefix (SCAN of every master + UNLINK in batches; never FLUSHDB)
+   * and publishes a clear. Tag versions are kept: dropping them would let a read that captured a
+   * version before an invalidation store its old value after the clear.
+   */
+  async clear(): Promise<number> {
+    const deleted = await scanDelete(this.#redis, this.layout, this.layout.glob('*'), () => true, this.#timeoutMs)
+    await this.#publish({ from: this.instanceId, clear: true })
+    return deleted
+  }
+
+  /** Ends the connection if this cache opened it; a caller's instance is left alone. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    if (this.#owned) await endConnection(this.#redis)
+  }
+
+  /** Cache keys by slot group (checked). */
+  #byGroup(keys: readonly string[]): Map<number, string[]> {
+    const byGroup = new Map<number, string[]>()
+    for (const key of keys) {
+      entryKey('key', key)
+      const group = this.layout.group(key)
+      const list = byGroup.get(group)
+      if (list) list.push(key)
+      else byGroup.set(group, [key])
+    }
+    return byGroup
+  }
+
+  /** The epoch a script sets when the server has none: unique to this instance and moment. */
+  #epochCandidate(): string {
+    return `${this.instanceId}.${Date.now().toString(36)}`
+  }
+
+  async #publish(message: Parameters<typeof encodeBusMessage>[0]): Promise<void> {
+    await this.#call('publish', () => this.#redis.publish(this.channel, encodeBusMessage(message)))
+  }
+
+  #script(operation: string, script: LuaScript, keys: readonly string[], args: readonly (string | number)[]) {
+    return this.#call(operation, () => evalScript(this.#redis, script, keys, args))
+  }
+
+  /** Fails fast when the connection is not ready, and after `timeoutMs` (see {@link command}). */
+  #call<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    return command(this.#redis, operation, this.#timeoutMs, run)
+  }
+}
+
+/** The serializer option: anything with `stringify` and `parse`. */
+function checkSerializer(value: unknown): Serializer {
+  if (value === undefined) return defaultSerializer
+  const given = object('serializer', value, undefined, 'an object with stringify and parse')
+  func('serializer.stringify', given.stringify)
+  func('serializer.parse', given.parse)
+  return value as Serializer
+}

@@ -1,0 +1,396 @@
+import { cloneValue } from '../../core/clone.ts'
+import { CacheMissError } from '../../core/errors.ts'
+import { createEmitter, type Emitter } from '../../core/events.ts'
+import { type CacheStats, StatsCounters } from '../../core/stats.ts'
+import { tags as checkTags, entryKey } from '../../core/validate.ts'
+import { KeyPattern } from '../keys.ts'
+import { lifetime } from '../lifetime.ts'
+import type { MemoryHit } from '../memory.ts'
+import { Bus } from '../redis/bus.ts'
+import type { L2Capture } from '../redis/operations.ts'
+import type { RedisCache } from '../redis/redis-cache.ts'
+import type { GetOrSetOptions, Tier } from '../types.ts'
+import { L1Tier } from './l1-tier.ts'
+import { L2Guard } from './l2-guard.ts'
+import { L2Tier } from './l2-tier.ts'
+import { type Invalidation, InvalidationOutbox } from './outbox.ts'
+import { SingleFlight } from './single-flight.ts'
+import { Stampede } from './stampede.ts'
+import {
+  captureList,
+  checkCallOptions,
+  type ResolvedTieredOptions,
+  resolveTieredOptions,
+  type TieredCacheOptions,
+  type TieredSetOptions,
+} from './tiered-options.ts'
+
+type Loader<T> = () => Promise<T> | T
+type Meta = GetOrSetOptions['meta']
+interface Fetched<T> {
+  readonly value: T
+  /** Served from L2 inside its stale window: the caller starts a refresh. */
+  readonly stale: boolean
+}
+
+/**
+ * L1 over L2 over a loader: the read flow and its four policies, with single-flight loads,
+ * stale-while-revalidate, grace, tag invalidation on both tiers and every instance, and failure
+ * isolation (an optional tier that fails is skipped, counted and reported; invalidations that L2
+ * missed are replayed in order). Why each piece is there: docs/design.md.
+ */
+export class TieredCache {
+  readonly #options: ResolvedTieredOptions
+  readonly #l1: L1Tier | undefined
+  readonly #l2: L2Tier | undefined
+  /** Where invalidations go and the bus subscribes: the `l2`, or the `bus` RedisCache. */
+  readonly #redis: RedisCache | undefined
+  readonly #bus: Bus | undefined
+  readonly #stampede: Stampede | undefined
+  readonly #outbox: InvalidationOutbox | undefined
+  readonly #guard: L2Guard
+  readonly #emitter: Emitter | undefined
+  readonly #counters = new StatsCounters()
+  readonly #flights = new SingleFlight<Fetched<unknown>>()
+  #closed = false
+
+  constructor(options: TieredCacheOptions = {}) {
+    const resolved = resolveTieredOptions(options)
+    this.#options = resolved
+    this.#redis = resolved.redis
+    this.#emitter = createEmitter(resolved.events)
+    this.#guard = new L2Guard({
+      ...resolved.breaker,
+      required: resolved.l2Required,
+      now: resolved.now,
+      counters: this.#counters,
+      emitter: this.#emitter,
+    })
+    const redis = this.#redis
+    const { l2, lock } = resolved
+    if (lock && l2) this.#stampede = new Stampede(lock, l2, this.#guard, this.#emitter)
+    if (redis !== undefined && resolved.subscribe)
+      this.#bus = new Bus({
+        l2: redis,
+        l1: resolved.l1!,
+        emitter: this.#emitter,
+        onUnlocked: (keys) => this.#stampede?.notify(keys),
+        onApplied: (message) =>
+          this.#flights.detach({
+            ...message,
+            pattern: message.pattern === undefined ? undefined : new KeyPattern(message.pattern),
+          }),
+      })
+    const counters = this.#counters
+    const emitter = this.#emitter
+    if (resolved.l1) this.#l1 = new L1Tier(resolved.l1, resolved, { redis, bus: this.#bus, counters, emitter })
+    if (redis) this.#outbox = new InvalidationOutbox(redis, this.#guard, this.#emitter)
+    const context = { outbox: this.#outbox!, guard: this.#guard, stampede: this.#stampede, counters, emitter }
+    if (l2) this.#l2 = new L2Tier(l2, resolved, context)
+  }
+
+  /**
+   * Whether L1 is read and written now: not while the bus is down but Redis is up, since
+   * invalidations may be missed then (docs/design.md, "L1 trust").
+   */
+  get l1Trusted(): boolean {
+    return this.#l1?.trusted ?? false
+  }
+
+  /** Invalidations that L2 has not received yet. */
+  get pendingInvalidations(): number {
+    return this.#outbox?.pending ?? 0
+  }
+
+  /** Resolves once L2 is connected and the bus is subscribed (at once without them). */
+  async ready(): Promise<void> {
+    await this.#redis?.ready()
+    await this.#bus?.ready()
+  }
+
+  /** A fresh cached value (a copy), or `undefined`. Does not load. */
+  async get<T = unknown>(key: string): Promise<T | undefined> {
+    entryKey('key', key)
+    const hit = this.#l1?.read<T>(key, undefined)
+    if (hit?.fresh) return hit.value
+    const seq = this.#l1?.capture()
+    const read = await this.#l2?.read<T>(key, [], undefined)
+    if (read?.hit && read.fresh) {
+      this.#l1?.fill(key, read, seq)
+      return read.value
+    }
+    this.#miss(key, undefined)
+    return undefined
+  }
+
+  /** Stores a value known to be current in both tiers (tag versions are read when storing). */
+  async set(key: string, value: unknown, options: TieredSetOptions = {}): Promise<void> {
+    entryKey('key', key)
+    checkCallOptions(options)
+    const seq = this.#l1?.capture()
+    // Skipped while L2 is owed invalidations or the breaker is open: L1 only, as for a load.
+    await this.#store(key, value, options, seq, (await this.#l2?.reachable()) ? 'now' : undefined)
+  }
+
+  /** Removes one key from both tiers on every instance. */
+  delete(key: string): Promise<void> {
+    return this.invalidateKeys([key])
+  }
+
+  /**
+   * Drops every entry carrying one of these tags, in both tiers and on every instance. L1 is done
+   * before this returns its promise, so this instance never serves the old value after the call.
+   */
+  async invalidateTags(tags: readonly string[]): Promise<void> {
+    checkTags('tags', tags)
+    if (tags.length === 0) return
+    this.#counters.invalidations++
+    this.#l1?.invalidate((l1) => l1.invalidateTags(tags))
+    this.#flights.detach({ tags })
+    this.#emitter?.emit('invalidate', { tags })
+    await this.#send({ kind: 'tags', tags: [...tags], keys: [] })
+  }
+
+  /** Removes these keys from both tiers on every instance. */
+  async invalidateKeys(keys: readonly string[]): Promise<void> {
+    for (const key of keys) entryKey('key', key)
+    if (keys.length === 0) return
+    this.#counters.deletes += keys.length
+    this.#l1?.invalidate((l1) => l1.delete(keys))
+    this.#flights.detach({ keys })
+    this.#emitter?.emit('invalidate', { tags: [], keys })
+    await this.#send({ kind: 'tags', tags: [], keys: [...keys] })
+  }
+
+  /** Removes the keys matching a pattern (a glob over keys, or a KeyPattern) from both tiers on every instance. */
+  async invalidatePattern(pattern: KeyPattern | string): Promise<void> {
+    const matcher = typeof pattern === 'string' ? new KeyPattern(pattern) : pattern
+    this.#counters.invalidations++
+    this.#l1?.invalidate((l1) => l1.invalidatePattern(matcher))
+    this.#flights.detach({ pattern: matcher })
+    await this.#send({ kind: 'pattern', pattern: matcher })
+  }
+
+  /** Empties both tiers (only keys under the L2 prefix) on every instance. */
+  async clear(): Promise<void> {
+    this.#counters.invalidations++
+    this.#l1?.invalidate((l1) => l1.clear())
+    this.#flights.detach({ clear: true })
+    await this.#send({ kind: 'clear' })
+  }
+
+  /**
+   * The cached value for `key`, or the loader's, stored in both tiers. Concurrent calls for one key
+   * share one load; each caller gets its own copy; a rejection is never cached.
+   */
+  async getOrSet<T>(key: string, loader: Loader<T>, options: GetOrSetOptions<T> = {}): Promise<T> {
+    entryKey('key', key)
+    const policy = options.policy ?? 'cache-first'
+    if (policy === 'cache-first') {
+      // The hit path checks nothing it does not use; the options are checked before a load.
+      const hit = this.#l1?.read<T>(key, options.meta, true)
+      if (hit !== undefined) {
+        if (!hit.fresh) this.#refresh(key, loader, options)
+        return hit.value
+      }
+    }
+    checkCallOptions(options)
+    switch (policy) {
+      case 'network-only':
+        return this.#loadAndStore(key, loader, options)
+      case 'network-first':
+        try {
+          return await this.#loadAndStore(key, loader, options)
+        } catch (error) {
+          const cached = await this.#readAny<T>(key, options.meta)
+          if (cached !== undefined) return cached.value
+          return this.#graceOrThrow(key, options, error)
+        }
+      case 'cache-only': {
+        const cached = await this.#readAny<T>(key, options.meta)
+        if (cached === undefined) {
+          this.#miss(key, options.meta)
+          throw new CacheMissError(key)
+        }
+        return cached.value
+      }
+      default:
+        return this.#coalesced(key, loader, options)
+    }
+  }
+
+  /**
+   * A fresh L1 hit for `key`, synchronously, or `undefined` with nothing counted (the caller then
+   * goes through `getOrSet`, which counts the miss). The hot path of a read whose tags and options
+   * are only worth building on a miss; `key` must be one `getOrSet` would accept.
+   */
+  peek<T>(key: string, meta?: Meta): MemoryHit<T> | undefined {
+    return this.#l1?.peek<T>(key, meta)
+  }
+
+  stats(): CacheStats {
+    return this.#counters.snapshot({ entries: this.#l1?.entries ?? 0, bytes: this.#l1?.bytes ?? 0 })
+  }
+
+  resetStats(): void {
+    this.#counters.reset()
+  }
+
+  /** Ends the bus subscriber and the L2 connection if the RedisCache opened it. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    this.#outbox?.close()
+    await this.#stampede?.close()
+    await this.#bus?.close()
+    await this.#redis?.close()
+  }
+
+  async #coalesced<T>(key: string, loader: Loader<T>, options: GetOrSetOptions<T>): Promise<T> {
+    const pending = this.#flights.shared(key)
+    if (pending !== undefined) return cloneValue((await pending).value as T)
+    const result = await this.#flights.start(key, captureList(options), this.#fetch(key, loader, options, false))
+    if (result.stale) this.#refresh(key, loader, options)
+    return result.value as T
+  }
+
+  /** Starts one background refresh of `key` unless a load of it is already running. */
+  #refresh<T>(key: string, loader: Loader<T>, options: GetOrSetOptions<T>): void {
+    if (this.#flights.has(key)) return
+    // The stale value was served; a failed refresh leaves it until its window ends and is retried.
+    this.#flights.start(key, captureList(options), this.#fetch(key, loader, options, true)).catch(() => {})
+  }
+
+  /**
+   * L2 (capturing tag versions in the same round trip, and taking the stampede lock on a miss),
+   * else the loader; then store. A loader that fails falls back to a value inside its grace window.
+   */
+  async #fetch<T>(key: string, loader: Loader<T>, options: GetOrSetOptions<T>, refresh: boolean): Promise<Fetched<T>> {
+    const seq = this.#l1?.capture()
+    const capture = captureList(options)
+    // A refresh has a value to serve already: it does not make other instances wait for it.
+    const token = refresh ? undefined : this.#stampede?.token()
+    let read = await this.#l2?.read<T>(key, capture, options.meta, token)
+    if (read?.hit && (read.fresh || !refresh)) {
+      this.#l1?.fill(key, read, seq)
+      return { value: read.value, stale: !read.fresh }
+    }
+    if (read !== undefined && !read.hit && read.lock === 'busy') {
+      read = await this.#stampede!.awaitHolder(key, capture, token!, read)
+      if (read?.hit) {
+        this.#l2!.hit(key, options.meta)
+        this.#l1?.fill(key, read, seq)
+        return { value: read.value, stale: !read.fresh }
+      }
+    }
+    const held = read !== undefined && !read.hit && read.lock === 'acquired' ? token : undefined
+    if (held !== undefined) this.#emitter?.emit('stampede:locked', { key })
+    if (!refresh) this.#miss(key, options.meta)
+    this.#counters.loads++
+    try {
+      let value: T
+      try {
+        value = await loader()
+      } catch (error) {
+        if (refresh) throw error
+        return { value: await this.#graceOrThrow(key, options, error), stale: false }
+      }
+      await this.#store(key, value, options, seq, read)
+      return { value, stale: false }
+    } finally {
+      // After the store, so a waiter woken by the release finds the value.
+      if (held !== undefined) this.#stampede!.release(key, held)
+    }
+  }
+
+  /** The loader failed: a value inside its grace window, or the loader's error. */
+  async #graceOrThrow<T>(key: string, options: GetOrSetOptions<T>, error: unknown): Promise<T> {
+    if (!((options.grace ?? 0) > 0)) throw error
+    const kept = await this.#readGrace<T>(key)
+    if (kept === undefined) throw error
+    const meta = options.meta
+    this.#emitter?.emit('grace', { key, tier: kept.tier, error, model: meta?.model, operation: meta?.operation })
+    return kept.value
+  }
+
+  /**
+   * A value kept for grace, read now (after the failure, so an invalidation that landed during
+   * the load is seen), from L1 (see `L1Tier.graceHit`) or L2, which validates tag versions as on
+   * every read.
+   */
+  async #readGrace<T>(key: string): Promise<{ value: T; tier: Tier } | undefined> {
+    const hit = this.#l1?.graceHit<T>(key)
+    if (hit !== undefined) return { value: hit.value, tier: 'l1' }
+    const kept = await this.#l2?.graceHit<T>(key)
+    return kept && { value: kept.value, tier: 'l2' }
+  }
+
+  /** network-first / network-only: always load, capturing versions first so the store stays safe. */
+  async #loadAndStore<T>(key: string, loader: Loader<T>, options: GetOrSetOptions<T>): Promise<T> {
+    const seq = this.#l1?.capture()
+    const versions = await this.#l2?.capture(captureList(options), key)
+    this.#counters.loads++
+    const value = await loader()
+    await this.#store(key, value, options, seq, versions)
+    return value
+  }
+
+  /** Any cached value, stale or not (L1, then L2); `undefined` when none. */
+  async #readAny<T>(key: string, meta: Meta): Promise<{ value: T } | undefined> {
+    const hit = this.#l1?.read<T>(key, meta, true)
+    if (hit !== undefined) return hit
+    const seq = this.#l1?.capture()
+    const read = await this.#l2?.read<T>(key, [], meta)
+    if (!read?.hit) return undefined
+    this.#l1?.fill(key, read, seq)
+    return read
+  }
+
+  /**
+   * Stores a loaded value. `captured`: the tag versions (and server epoch) read before loading;
+   * `'now'` for a value known to be current (versions read when storing); `undefined` when L2 could
+   * not be read before loading, so L2 is not written (nothing proves the value is not stale there)
+   * but L1 is. Each tier keeps the entry for min(ttl, its own most): see lifetime.ts.
+   */
+  async #store<T>(
+    key: string,
+    value: T,
+    options: GetOrSetOptions<T>,
+    seq: number | undefined,
+    captured: L2Capture | 'now' | undefined,
+  ): Promise<void> {
+    const life = lifetime(options.ttl ?? this.#options.defaultTtl, options.swr, options.grace)
+    const tags = options.tags ?? []
+    const guards = options.guards ?? []
+    const late = checkTags('tags', options.lateTags?.(value) ?? [])
+    let stored = false
+    let bytes: number | undefined
+    if (this.#l2 !== undefined && captured !== undefined) {
+      const l2 = await this.#l2.store(key, value, { life, tags, guards, late, captured })
+      if (l2 === undefined) return
+      stored = l2.stored
+      bytes = l2.bytes
+    }
+    const l1Stored = this.#l1?.store(key, value, life, {
+      tags: late.length > 0 ? [...tags, ...late] : tags,
+      guards,
+      capturedSeq: seq,
+      bytes,
+    })
+    if (l1Stored) {
+      this.#emitter?.emit('set', { key, tier: 'l1' })
+      stored = true
+    }
+    if (stored) this.#counters.sets++
+  }
+
+  /** Sends an invalidation to Redis through the outbox (nothing to send without Redis). */
+  async #send(invalidation: Invalidation): Promise<void> {
+    await this.#outbox?.send(invalidation)
+  }
+
+  #miss(key: string, meta: Meta): void {
+    this.#counters.misses++
+    this.#emitter?.emit('miss', { key, model: meta?.model, operation: meta?.operation })
+  }
+}

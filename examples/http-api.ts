@@ -14,27 +14,14 @@ import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { METRICS_CONTENT_TYPE, tieredCache } from '../src/index.ts'
 import {
-  createDatabase,
   dropPrefix,
   REDIS_URL,
   redisAnswers,
   removeDatabase,
+  seededDatabase,
   sqliteClient,
   uniquePrefix,
 } from './setup.ts'
-
-async function seededDatabase(name: string): Promise<string> {
-  const file = createDatabase(name)
-  const seeder = sqliteClient(file)
-  await seeder.user.createMany({
-    data: [
-      { email: 'ada@example.com', name: 'Ada' },
-      { email: 'alan@example.com', name: 'Alan' },
-    ],
-  })
-  await seeder.$disconnect()
-  return file
-}
 
 /** One instance: the API on `port`, until SIGTERM or SIGINT. */
 async function serve(port: number, file: string, prefix: string): Promise<void> {

@@ -37,6 +37,20 @@ export function createDatabase(name: string): string {
   return file
 }
 
+/** `createDatabase(name)` with two users: Ada (id 1) and Alan (id 2). */
+export async function seededDatabase(name: string): Promise<string> {
+  const file = createDatabase(name)
+  const seeder = sqliteClient(file)
+  await seeder.user.createMany({
+    data: [
+      { email: 'ada@example.com', name: 'Ada' },
+      { email: 'alan@example.com', name: 'Alan' },
+    ],
+  })
+  await seeder.$disconnect()
+  return file
+}
+
 export function removeDatabase(file: string): void {
   for (const suffix of ['', '-journal', '-wal', '-shm']) rmSync(`${file}${suffix}`, { force: true })
 }

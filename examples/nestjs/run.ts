@@ -11,7 +11,7 @@ import { once } from 'node:events'
 import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { createDatabase, dropPrefix, REDIS_URL, removeDatabase, sqliteClient, uniquePrefix } from '../setup.ts'
+import { dropPrefix, REDIS_URL, removeDatabase, seededDatabase, uniquePrefix } from '../setup.ts'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const root = join(here, '..', '..')
@@ -47,21 +47,8 @@ function build(): void {
   step(bin('tsc'), ['-p', 'tsconfig.json'])
 }
 
-async function seededDatabase(): Promise<string> {
-  const file = createDatabase(name)
-  const seeder = sqliteClient(file)
-  await seeder.user.createMany({
-    data: [
-      { email: 'ada@example.com', name: 'Ada' },
-      { email: 'alan@example.com', name: 'Alan' },
-    ],
-  })
-  await seeder.$disconnect()
-  return file
-}
-
 mkdirSync(project, { recursive: true })
-const file = await seededDatabase()
+const file = await seededDatabase(name)
 try {
   build()
   const app = spawn(process.execPath, [join(project, 'dist', 'main.js')], {

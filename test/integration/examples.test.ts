@@ -4,7 +4,7 @@ import { rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { createDatabase, dropPrefix, removeDatabase, sqliteClient, uniquePrefix } from '../../examples/setup.ts'
+import { dropPrefix, removeDatabase, seededDatabase, uniquePrefix } from '../../examples/setup.ts'
 import { REDIS_URL } from '../support/env.ts'
 import { projectRoot } from '../support/migrations.ts'
 
@@ -172,27 +172,26 @@ describe('the examples', () => {
       // Printed before the process ends by itself: onModuleDestroy left nothing open.
       /^app closed/,
     ])
-  })
+    // Two tsc builds (the package, then the app) and prisma generate before the app runs: slow on a busy machine.
+  }, 120_000)
 })
 
 describe('the Next.js route handler (examples/nextjs), called as Next.js calls it', () => {
-  const file = createDatabase(`nextjs-${process.pid}`)
+  const name = `nextjs-${process.pid}`
+  let file = ''
   const prefix = uniquePrefix('nextjs')
-  const saved = { DATABASE_URL: process.env.DATABASE_URL, CACHE_PREFIX: process.env.CACHE_PREFIX }
+  const saved = {
+    DATABASE_URL: process.env.DATABASE_URL,
+    CACHE_PREFIX: process.env.CACHE_PREFIX,
+    REDIS_URL: process.env.REDIS_URL,
+  }
   type Route = typeof import('../../examples/nextjs/app/api/users/route.ts')
   type Lib = typeof import('../../examples/nextjs/lib/prisma.ts')
   let route: Route
   let lib: Lib
 
   beforeAll(async () => {
-    const seeder = sqliteClient(file)
-    await seeder.user.createMany({
-      data: [
-        { email: 'ada@example.com', name: 'Ada' },
-        { email: 'alan@example.com', name: 'Alan' },
-      ],
-    })
-    await seeder.$disconnect()
+    file = await seededDatabase(name)
     // What the app reads from its environment, set before the modules are first evaluated.
     Object.assign(process.env, { DATABASE_URL: `file:${file}`, CACHE_PREFIX: prefix, REDIS_URL })
     route = await import('../../examples/nextjs/app/api/users/route.ts')
@@ -204,12 +203,12 @@ describe('the Next.js route handler (examples/nextjs), called as Next.js calls i
     await lib?.prisma.$cache.close()
     await lib?.prisma.$disconnect()
     delete (globalThis as { prisma?: unknown }).prisma
-    for (const [name, value] of Object.entries(saved)) {
-      if (value === undefined) delete process.env[name]
-      else process.env[name] = value
+    for (const [key, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[key]
+      else process.env[key] = value
     }
     await dropPrefix(prefix)
-    removeDatabase(file)
+    if (file) removeDatabase(file)
   })
 
   const get = async () => {

@@ -4,8 +4,8 @@
  * names), so that the CLI can describe the tables of a schema file offline, with no generated client.
  *
  * The schema parser (../schema/parser.ts) reads identities and relations but not database names;
- * this reads only the names. It works line by line (a field is one line once attribute arguments
- * that span lines are joined), which is how `prisma format` writes every schema.
+ * this reads only the names. It works line by line: Prisma requires every field and attribute
+ * on one line.
  */
 import type { MappedDataModel, MappedField, MappedModel } from './tables.ts'
 
@@ -79,7 +79,7 @@ function stringArgument(text: string, attribute: string): string | undefined {
   const at = new RegExp(`${attribute}\\s*\\(`).exec(text)
   if (!at) return undefined
   const start = at.index + at[0].length
-  const args = text.slice(start, start + depthEnd(text.slice(start)))
+  const args = text.slice(start, start + closingBracket(text.slice(start)))
   const match = new RegExp(`^\\s*${STRING}`).exec(args) ?? new RegExp(`(?:^|[,\\s])name\\s*:\\s*${STRING}`).exec(args)
   return match ? (JSON.parse(`"${match[1]}"`) as string) : undefined
 }
@@ -88,10 +88,8 @@ function stringArgument(text: string, attribute: string): string | undefined {
 function splitBlocks(text: string): Block[] {
   const blocks: Block[] = []
   let current: { keyword: string; name: string; lines: string[] } | undefined
-  let pending = ''
   for (const raw of text.split(/\r?\n/)) {
-    const line = `${pending} ${withoutComment(raw)}`.trim()
-    pending = ''
+    const line = withoutComment(raw).trim()
     if (line === '') continue
     if (current === undefined) {
       const open = /^(\w+)\s+(\w+)\s*\{$/.exec(line)
@@ -101,8 +99,6 @@ function splitBlocks(text: string): Block[] {
     if (line === '}') {
       blocks.push(current)
       current = undefined
-    } else if (depth(line) > 0) {
-      pending = line
     } else {
       current.lines.push(line)
     }
@@ -122,17 +118,8 @@ function withoutComment(line: string): string {
   return line
 }
 
-/** How many brackets the line leaves open, strings respected (arguments may span lines). */
-function depth(line: string): number {
-  return scan(line).open
-}
-
-/** Where the bracket that is open before `text` closes (its length when it does not). */
-function depthEnd(text: string): number {
-  return scan(text, -1).end
-}
-
-function scan(text: string, closeAt = Number.NaN): { open: number; end: number } {
+/** Where the bracket that is open before `text` closes (its length when it does not), strings respected. */
+function closingBracket(text: string): number {
   let open = 0
   let quoted = false
   for (let i = 0; i < text.length; i++) {
@@ -140,7 +127,7 @@ function scan(text: string, closeAt = Number.NaN): { open: number; end: number }
     if (c === '\\' && quoted) i++
     else if (c === '"') quoted = !quoted
     else if (!quoted && (c === '(' || c === '[')) open++
-    else if (!quoted && (c === ')' || c === ']') && --open === closeAt) return { open, end: i }
+    else if (!quoted && (c === ')' || c === ']') && --open < 0) return i
   }
-  return { open, end: text.length }
+  return text.length
 }

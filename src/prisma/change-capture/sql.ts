@@ -59,7 +59,7 @@ function triggerSql(table: CaptureTable, names: ReturnType<typeof changeCaptureN
   const row = quoteIdent(names.rowTrigger)
   const truncate = quoteIdent(names.truncateTrigger)
   return [
-    `-- ${table.model ?? `${table.joins?.join(' <-> ')} (implicit many-to-many)`}`,
+    `-- ${table.model === undefined ? `${table.joins?.join(' <-> ')}, implicit many-to-many` : `model ${table.model}`}: ${target}`,
     `DROP TRIGGER IF EXISTS ${row} ON ${target};`,
     `CREATE TRIGGER ${row} AFTER INSERT OR UPDATE OR DELETE ON ${target}`,
     `  FOR EACH ROW EXECUTE FUNCTION ${fn}(${args.map(quoteLiteral).join(', ')});`,

@@ -125,9 +125,16 @@ describe('change capture triggers on PostgreSQL', () => {
     const tag = await db.run(`INSERT INTO "Tag" (name) VALUES ('m2m') RETURNING id`)
     const tagId = tag.rows[0].id as number
     await arrivals.take(3)
-    const [change, ...rest] = await changesOf(() => db.run(`INSERT INTO "_PostToTag" ("A", "B") VALUES (${postId}, ${tagId})`))
+    const [change, ...rest] = await changesOf(() =>
+      db.run(`INSERT INTO "_PostToTag" ("A", "B") VALUES (${postId}, ${tagId})`),
+    )
     expect(rest).toEqual([])
-    expect(change).toEqual({ schema: 'public', table: '_PostToTag', operation: 'insert', key: [String(postId), String(tagId)] })
+    expect(change).toEqual({
+      schema: 'public',
+      table: '_PostToTag',
+      operation: 'insert',
+      key: [String(postId), String(tagId)],
+    })
     expect(changeToTags(change as RowChange, tables).sort()).toEqual([modelTag('Post'), modelTag('Tag')].sort())
   })
 
@@ -147,7 +154,9 @@ describe('change capture triggers on PostgreSQL', () => {
   it('publishes a TRUNCATE as a change to the whole table, cascades included', async () => {
     const changes = await changesOf(() => db.run('TRUNCATE "Tag" CASCADE'))
     expect(changes.map(brief).sort()).toEqual(['truncate Tag null', 'truncate _PostToTag null'])
-    expect(changes.flatMap((c) => changeToTags(c, tables))).toEqual(expect.arrayContaining([entityTag('Tag'), modelTag('Post')]))
+    expect(changes.flatMap((c) => changeToTags(c, tables))).toEqual(
+      expect.arrayContaining([entityTag('Tag'), modelTag('Post')]),
+    )
   })
 
   it('publishes a row that does not fit in a notification without its column list, then for its whole table', async () => {
@@ -174,7 +183,9 @@ describe('change capture triggers on PostgreSQL', () => {
     const notices: string[] = []
     client.on('notice', (notice) => notices.push(notice.message ?? ''))
     await expect(client.query('INSERT INTO broken VALUES (1)')).resolves.toMatchObject({ rowCount: 1 })
-    expect(notices).toEqual([expect.stringContaining('tiered-cache change capture could not publish a change of public.broken')])
+    expect(notices).toEqual([
+      expect.stringContaining('tiered-cache change capture could not publish a change of public.broken'),
+    ])
   })
 
   it('is removed by the drop SQL: no function, no trigger, nothing published', async () => {

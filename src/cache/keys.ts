@@ -27,7 +27,9 @@ const DEFAULT_PREFIX = 'ptc'
  * spills into the next (`KeyPattern.record('User', 'a')` never matches the key of id `a:b`).
  */
 export function keyPart(value: unknown): string {
-  if (Array.isArray(value)) return value.map(keyPart).join(',')
+  // The common ids first: a number or one value of a primary key (this runs on every cached read by id).
+  if (typeof value === 'number') return String(value)
+  if (Array.isArray(value)) return value.length === 1 ? keyPart(value[0]) : value.map(keyPart).join(',')
   let text: string
   if (value instanceof Date) text = Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString()
   else if (value instanceof Uint8Array)

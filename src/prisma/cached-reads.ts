@@ -4,7 +4,7 @@ import { delegateName } from './operations.ts'
 import type { ResolvedOptions } from './options.ts'
 import { loadedOperation, notFound } from './or-throw.ts'
 import { CachedPrismaPromise, type ReadOutcome, withNoCacheInfo } from './prisma-promise.ts'
-import { explicitKey, type KeyScope, readKey } from './query-keys.ts'
+import { type ClientKeyScope, explicitKey, readKey } from './query-keys.ts'
 import { DefaultPlans, planRead, type ReadPlan, withoutCacheArgs } from './read-plan.ts'
 import type { DataModel } from './schema/datamodel.ts'
 import { readDependencies, recordTags } from './tags/read-dependencies.ts'
@@ -35,7 +35,7 @@ export class CachedReads {
   readonly #dataModel: DataModel
   readonly #clientVersion: string
   readonly #plans: DefaultPlans
-  readonly #keys: KeyScope
+  readonly #keys: ClientKeyScope
 
   constructor(setup: CachedReadsSetup) {
     this.#options = setup.options

@@ -5,7 +5,7 @@ import type { CacheMetrics } from '../metrics/collector.ts'
 import { renderCacheMetrics } from '../metrics/render.ts'
 import type { ResolvedOptions } from './options.ts'
 import { requestId } from './prisma-promise.ts'
-import { explicitKey, type KeyScope, wrapKey } from './query-keys.ts'
+import { type ClientKeyScope, explicitKey, wrapKey } from './query-keys.ts'
 import type { DataModel } from './schema/datamodel.ts'
 import { entityTag, modelTag, userTag } from './tags/vocabulary.ts'
 
@@ -89,7 +89,7 @@ export function tieredCacheOf(client: { readonly $cache: CacheClient }): TieredC
 /** `$cache` and `$accelerate` of one extended client. */
 export function clientCache(setup: ClientCacheSetup): { $cache: CacheClient; $accelerate: AccelerateCompat } {
   const { options, cache, dataModel, metrics } = setup
-  const keys: KeyScope = { prefix: options.prefix, fingerprint: dataModel.fingerprint }
+  const keys: ClientKeyScope = { prefix: options.prefix, fingerprint: dataModel.fingerprint }
   let closed = false
 
   /** The tags every read of these models depends on, and a write to them bumps (`name`: the argument). */

@@ -19,7 +19,7 @@ const EXPLICIT = '#key'
 const WRAPPED = '#wrap'
 
 /** What every key of one client shares. */
-export interface KeyScope {
+export interface ClientKeyScope {
   /** The `prefix` option. */
   readonly prefix: string
   /** The schema's fingerprint. */
@@ -32,7 +32,7 @@ export interface KeyScope {
  * key a `findUnique` pins (see tags/record-identity.ts), which puts the entry under the record.
  */
 export function readKey(
-  scope: KeyScope,
+  scope: ClientKeyScope,
   model: string,
   operation: string,
   args: unknown,
@@ -51,11 +51,11 @@ export function readKey(
 }
 
 /** The key of a read that named its own (`cache: { key }`), and of `$cache.invalidate({ keys })`; not mixed with the tenant. */
-export function explicitKey(scope: KeyScope, key: string): string {
+export function explicitKey(scope: ClientKeyScope, key: string): string {
   return CacheKey.render({ prefix: scope.prefix, namespace: EXPLICIT, identifier: `${scope.fingerprint}:${key}` })
 }
 
 /** The key of a `$cache.wrap()` value; not tied to the schema. */
-export function wrapKey(scope: KeyScope, key: string): string {
+export function wrapKey(scope: ClientKeyScope, key: string): string {
   return CacheKey.render({ prefix: scope.prefix, namespace: WRAPPED, identifier: key })
 }

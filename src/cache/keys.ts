@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import { canonical, recordId } from '../core/canonical.ts'
+import { isBytes } from '../core/values.ts'
 
 /** Parts of a {@link CacheKey}. */
 export interface CacheKeyParts {
@@ -32,8 +33,7 @@ export function keyPart(value: unknown): string {
   if (Array.isArray(value)) return value.length === 1 ? keyPart(value[0]) : value.map(keyPart).join(',')
   let text: string
   if (value instanceof Date) text = Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString()
-  else if (value instanceof Uint8Array)
-    text = Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64url')
+  else if (isBytes(value)) text = Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64url')
   else text = String(value)
   return /[%:,]/.test(text) ? text.replace(/[%:,]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`) : text
 }

@@ -1,4 +1,4 @@
-import type { Cluster, Redis } from 'ioredis'
+import { isRedisConnection, type RedisConnection } from '../cache/redis/connection.ts'
 import type { CachePolicy } from '../cache/types.ts'
 import type { CacheEventSink } from '../core/events.ts'
 import {
@@ -52,7 +52,7 @@ export interface TieredCacheOptions extends MetricsOption {
    * `$cache.close()`). Absent or `null`: L1 only, suitable for a single instance.
    * @default undefined
    */
-  readonly redis?: Redis | Cluster | string | null
+  readonly redis?: RedisConnection | string | null
   /** Namespace of every Redis key and of the invalidation channel. @default 'ptc' */
   readonly prefix?: string
   /** Seconds a cached read stays fresh when the query does not say. @default 60 */
@@ -163,7 +163,7 @@ export interface ModelDefaults {
 
 /** The options of `tieredCache()` after checks and defaults. */
 export interface ResolvedOptions {
-  readonly redis: Redis | Cluster | string | null
+  readonly redis: RedisConnection | string | null
   readonly prefix: string
   readonly ttl: number
   readonly swr: number
@@ -203,11 +203,7 @@ export function resolveOptions(options: TieredCacheOptions = {}): ResolvedOption
   if (!isPlainObject(options as unknown)) fail('options', 'an object', options)
   onlyKeys('options', options as Record<string, unknown>, TOP_LEVEL)
   const { redis = null } = options
-  if (
-    redis !== null &&
-    typeof redis !== 'string' &&
-    !(typeof redis === 'object' && typeof (redis as { duplicate?: unknown }).duplicate === 'function')
-  ) {
+  if (redis !== null && typeof redis !== 'string' && !isRedisConnection(redis)) {
     fail('redis', 'an ioredis Redis or Cluster instance, a redis:// URL, or null', redis)
   }
   if (typeof redis === 'string' && !/^rediss?:\/\//.test(redis)) fail('redis', 'a redis:// or rediss:// URL', redis)

@@ -3,7 +3,7 @@
  * `where` is turned into the type the database returns, so that the record tag (and the key) of a
  * read by primary key equals the one computed from a result.
  */
-import { isDecimal } from '../../core/canonical.ts'
+import { isBytes, isDecimal } from '../../core/values.ts'
 import type { DataModel, ModelInfo, UniqueSelector } from '../schema/datamodel.ts'
 
 type Args = Record<string, unknown>
@@ -79,7 +79,7 @@ function normalizeKey(type: string | undefined, value: unknown, fromWhere: boole
       return type === 'Boolean' ? value : undefined
     case 'object':
       if (value instanceof Date) return type === 'DateTime' && !Number.isNaN(value.getTime()) ? value : undefined
-      if (value instanceof Uint8Array) return type === 'Bytes' ? value : undefined
+      if (isBytes(value)) return type === 'Bytes' ? value : undefined
       if (isDecimal(value)) return type === 'Decimal' ? value : undefined
       return undefined
     default:

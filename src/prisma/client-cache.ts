@@ -77,11 +77,11 @@ export interface ClientCacheSetup {
 }
 
 /** The cache layer under each `$cache`; internal, for tests that drive the lower layer directly. */
-const tiers = new WeakMap<CacheClient, TieredCache>()
+const cacheLayers = new WeakMap<CacheClient, TieredCache>()
 
 /** The `TieredCache` of a client's `$cache` (not part of the public types). */
 export function tieredCacheOf(client: { readonly $cache: CacheClient }): TieredCache {
-  const cache = tiers.get(client.$cache)
+  const cache = cacheLayers.get(client.$cache)
   if (!cache) throw new TypeError('not the $cache of a tieredCache client')
   return cache
 }
@@ -90,7 +90,6 @@ export function tieredCacheOf(client: { readonly $cache: CacheClient }): TieredC
 export function clientCache(setup: ClientCacheSetup): { $cache: CacheClient; $accelerate: AccelerateCompat } {
   const { options, cache, dataModel, metrics } = setup
   const keys: ClientKeyScope = { prefix: options.prefix, fingerprint: dataModel.fingerprint }
-  let closed = false
 
   /** The tags every read of these models depends on, and a write to them bumps (`name`: the argument). */
   const modelTags = (name: string, models: unknown): string[] =>
@@ -136,11 +135,7 @@ export function clientCache(setup: ClientCacheSetup): { $cache: CacheClient; $ac
     clear: () => cache.clear(),
     ready: () => cache.ready(),
     stats: () => cache.stats(),
-    close: async () => {
-      if (closed) return
-      closed = true
-      await cache.close()
-    },
+    close: () => cache.close(),
     metrics: () =>
       renderCacheMetrics(
         { stats: cache.stats(), pendingInvalidations: cache.pendingInvalidations, l1Trusted: cache.l1Trusted },
@@ -161,6 +156,6 @@ export function clientCache(setup: ClientCacheSetup): { $cache: CacheClient; $ac
       return { requestId: requestId() }
     },
   }
-  tiers.set($cache, cache)
+  cacheLayers.set($cache, cache)
   return { $cache, $accelerate }
 }

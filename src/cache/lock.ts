@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { CacheOptionError } from '../core/errors.ts'
+import { func, object, positive } from '../core/validate.ts'
 
 /** Options of {@link StampedeLock}. Durations in milliseconds. */
 export interface StampedeLockOptions {
@@ -55,19 +55,18 @@ export class StampedeLock {
   #counter = 0
 
   constructor(options: StampedeLockOptions = {}) {
-    const { waitMs = 2_000, minPollMs = 2, maxPollMs = 50 } = options
-    for (const [name, value] of [
-      ['waitMs', waitMs],
-      ['minPollMs', minPollMs],
-      ['maxPollMs', maxPollMs],
-    ] as const)
-      if (!(Number.isFinite(value) && value > 0))
-        throw new CacheOptionError(name, `must be a positive number, got ${String(value)}`)
+    object('lock', options, undefined)
+    const waitMs = positive('waitMs', options.waitMs, 2_000)
+    const minPollMs = positive('minPollMs', options.minPollMs, 2)
+    const maxPollMs = positive('maxPollMs', options.maxPollMs, 50)
     this.waitMs = waitMs
     this.#minPollMs = minPollMs
     this.#maxPollMs = Math.max(minPollMs, maxPollMs)
-    this.#now = options.now ?? (() => performance.now())
-    this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)))
+    this.#now = options.now === undefined ? () => performance.now() : func('now', options.now)
+    this.#sleep =
+      options.sleep === undefined
+        ? (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+        : func('sleep', options.sleep)
   }
 
   /** A token no other holder uses, so a release only ever deletes its own lock. */

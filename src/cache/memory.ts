@@ -88,9 +88,9 @@ const SWEEP_PER_SET = 4
  * The in-process tier (L1): an LRU of copies, with per-entry TTL and stale window, a tag index
  * kept in sync with every removal (delete, eviction, expiry), and a local version clock.
  *
- * The clock closes the race on this instance: a read captures `seq` before loading; an
- * invalidation that lands while it loads bumps the tags it names; the read's `set` is then refused.
- * Remembered bumps are bounded: when there are too many, they are dropped and a floor refuses every
+ * The clock closes the no-stale-set race on this instance (docs/design.md): a read captures `seq`
+ * before loading; an invalidation that lands while it loads bumps the tags it names; the read's
+ * `set` is then refused. Remembered bumps are bounded: when there are too many, they are dropped and a floor refuses every
  * capture older than it (conservative: a refused set only costs a later miss).
  *
  * The same clock makes a tag invalidation O(tags), whatever the number of entries: each entry

@@ -1,12 +1,6 @@
 /**
- * Shapes shared by the cache layer (memory, redis, tiered, bus) and the Prisma layer above it.
- *
- * Tags are versioned. Every tag has a current version in Redis (absent = ''); invalidating a tag
- * replaces its version with a token never used before. An entry stores the versions of its tags
- * as they were captured *before* its value was loaded; an entry whose stored versions differ from
- * the current ones is a miss. This closes the race where a slow read of old data is written back
- * after a write (deleting keys alone cannot), and makes an invalidation cost one round trip
- * whatever the number of entries that carry the tag.
+ * Shapes shared by the cache layer (memory, redis, tiered) and the Prisma layer above it. Tags
+ * are versioned and captured before a load (docs/design.md).
  */
 
 export type { Tier } from '../core/events.ts'

@@ -12,9 +12,6 @@
 
 import { isDecimal } from './values.ts'
 
-/** Re-exported for the Prisma layer's imports; the owner is values.ts. */
-export { isDecimal }
-
 const PRISMA_OBJECT_ENUM_VALUE = Symbol.for('prisma.objectEnumValue')
 
 /** The canonical text of a JSON-like value (see the module comment). */

@@ -23,12 +23,9 @@ export interface BusOptions {
 }
 
 /**
- * Receives other instances' invalidations and applies them to this instance's L1.
- *
- * The L1 is `trusted` only while the subscription is live: messages sent while it was down are
- * lost, so when it comes back the L1 is emptied before it is trusted again. On a cluster the
- * connection goes to one node and ends with it; the bus then subscribes on another node, and that
- * too empties the L1 first.
+ * Receives other instances' invalidations and applies them to this instance's L1. The L1 is
+ * `trusted` only while the subscription is live, and emptied before trust returns
+ * (docs/design.md, "L1 trust").
  */
 export class Bus {
   readonly #l1: MemoryCache

@@ -5,25 +5,26 @@ import { fail } from '../../core/validate.ts'
 
 /**
  * Everything the cache layer knows of ioredis, an optional peer: its types (imported as types
- * only) and, when a URL must be opened, the package itself, loaded on that first call. Instances
- * are recognised by shape, so an application with a second copy of ioredis works.
+ * only) and, when a connection must be made (a URL, a cluster node's subscriber), the package
+ * itself, loaded then. Instances are recognised by shape, so a second copy of ioredis works.
  */
 
 /** An ioredis `Redis` or `Cluster`. */
 export type RedisConnection = Redis | Cluster
 
 interface IoredisModule {
-  readonly Redis: new (url: string, options: RedisOptions) => Redis
+  readonly Redis: { new (url: string, options: RedisOptions): Redis; new (options: RedisOptions): Redis }
 }
 
 let ioredis: IoredisModule | undefined
 
+/** ioredis, loaded on first use; a missing package is a `CacheOptionError` naming `redis`. */
 function loadIoredis(): IoredisModule {
   if (ioredis) return ioredis
   try {
     ioredis = createRequire(import.meta.url)('ioredis') as IoredisModule
   } catch (error) {
-    throw new CacheOptionError('redis', 'a URL needs the ioredis package: npm install ioredis', { cause: error })
+    throw new CacheOptionError('redis', 'needs the ioredis package: npm install ioredis', { cause: error })
   }
   return ioredis
 }
@@ -87,9 +88,7 @@ export function openSubscriber(redis: RedisConnection, name?: string): Redis | u
   const node = pool[Math.floor(Math.random() * pool.length)]
   if (node === undefined) return undefined
   const { host, port, username, password, tls } = node.options
-  // The node's own class: the same copy of ioredis as the caller's cluster, loaded by nobody here.
-  const NodeRedis = node.constructor as new (options: RedisOptions) => Redis
-  return new NodeRedis({
+  return new (loadIoredis().Redis)({
     host,
     port,
     ...(username !== undefined && { username }),

@@ -42,6 +42,33 @@ describe('TieredCache over Redis', () => {
     expect(cache.stats()).toMatchObject({ hits: 2, misses: 0, loads: 0, l1: { hits: 1 }, l2: { hits: 1 } })
   })
 
+  it('keeps an L2 entry for min(ttl, l2Ttl): the PTTL of the stored key', async () => {
+    const prefix = nextPrefix()
+    const { cache, l2 } = await instance(prefix, { l2Ttl: 5 })
+    await cache.getOrSet('long', async () => 'v', { ttl: 3600, swr: 600 })
+    await cache.set('set', 'v', { ttl: 3600 })
+    await cache.getOrSet('short', async () => 'v', { ttl: 2, swr: 2 })
+    for (const key of ['long', 'set']) {
+      const pttl = await admin.pttl(l2.layout.entry(key))
+      // Cut to l2Ttl, and the stale window with it: a value cut short is loaded again.
+      expect(pttl).toBeGreaterThan(4_000)
+      expect(pttl).toBeLessThanOrEqual(5_000)
+    }
+    const short = await admin.pttl(l2.layout.entry('short'))
+    expect(short).toBeGreaterThan(3_000)
+    expect(short).toBeLessThanOrEqual(4_000)
+  })
+
+  it("serves an entry that outlives l2Ttl in its caller's ttl from L2 only until l2Ttl", async () => {
+    const clock = manualClock()
+    const prefix = nextPrefix()
+    const { cache: writer } = await instance(prefix, { now: clock.now, l2Ttl: 10 })
+    await writer.getOrSet('k', async () => 'v', { ttl: 60 })
+    const { cache: reader } = await instance(prefix, { now: clock.now, l2Ttl: 10 })
+    clock.advance(10_000)
+    expect(await reader.getOrSet('k', async () => 'reloaded', { ttl: 60 })).toBe('reloaded')
+  })
+
   it('fills L1 from an L2 hit for the remaining L2 life when that is shorter than l1Ttl', async () => {
     const clock = manualClock()
     const prefix = nextPrefix()

@@ -316,6 +316,27 @@ describe('TieredCache over L1 only', () => {
     expect((error as CacheOptionError).option).toBe(option)
   })
 
+  it.each([
+    ['breaker.threshold', { breaker: { threshold: 0 } }],
+    ['breaker.coolDownMs', { breaker: { coolDownMs: -1 } }],
+    ['breaker.limit', { breaker: { limit: 3 } as never }],
+    ['writeThroughL1', { writeThroughL1: 'yes' as never }],
+    ['l2Required', { l2Required: 1 as never }],
+    ['events.emit', { events: {} as never }],
+    ['bus', { bus: 'on' as never }],
+    ['lock', { lock: true }],
+  ])('rejects a bad %s with a CacheOptionError naming it', (option, options) => {
+    expect(() => new TieredCache(options)).toThrow(expect.objectContaining({ name: 'CacheOptionError', option }))
+  })
+
+  it('holds tags to the one rule of the validator: non-empty, at most 256 characters', async () => {
+    const cache = new TieredCache()
+    await expect(cache.getOrSet('k', async () => 1, { tags: [''] })).rejects.toMatchObject({ option: 'tags' })
+    await expect(cache.invalidateTags(['x'.repeat(257)])).rejects.toMatchObject({ option: 'tags' })
+    await expect(cache.getOrSet('k', async () => 1, { guards: ['a\rb'] })).rejects.toMatchObject({ option: 'guards' })
+    expect(await cache.getOrSet('k', async () => 1, { tags: ['x'.repeat(256)] })).toBe(1)
+  })
+
   it('ignores the TTL option of a tier it does not have', () => {
     expect(() => new TieredCache({ l1: false, l1Ttl: 0, l2Ttl: 0 })).not.toThrow()
   })

@@ -1,7 +1,8 @@
 import { AnyNull, DbNull, JsonNull, skip } from '@prisma/client/runtime/client'
 import { describe, expect, it } from 'vitest'
 import { Prisma } from '../../../generated/sqlite/client.ts'
-import { canonical, isDecimal, recordId } from '../../../src/core/canonical.ts'
+import { canonical, recordId } from '../../../src/core/canonical.ts'
+import { isDecimal } from '../../../src/core/values.ts'
 
 const distinct = (...values: unknown[]) => new Set(values.map(canonical)).size === values.length
 

@@ -1,15 +1,9 @@
-/** Options of {@link CircuitBreaker}. */
+/** Options of {@link CircuitBreaker}; `TieredCache` documents and checks them (its `breaker` option). */
 export interface CircuitBreakerOptions {
-  /**
-   * Consecutive failures that open the breaker.
-   * @default 5
-   */
-  readonly threshold?: number
-  /**
-   * Milliseconds the breaker stays open before one call is let through to probe.
-   * @default 1000
-   */
-  readonly coolDownMs?: number
+  /** Consecutive failures that open the breaker. */
+  readonly threshold: number
+  /** Milliseconds the breaker stays open before one call is let through to probe. */
+  readonly coolDownMs: number
   readonly now: () => number
   readonly onOpen?: (failures: number, until: number) => void
   readonly onClose?: () => void
@@ -31,8 +25,8 @@ export class CircuitBreaker {
   #open = false
 
   constructor(options: CircuitBreakerOptions) {
-    this.#threshold = options.threshold ?? 5
-    this.#coolDownMs = options.coolDownMs ?? 1000
+    this.#threshold = options.threshold
+    this.#coolDownMs = options.coolDownMs
     this.#now = options.now
     this.#onOpen = options.onOpen
     this.#onClose = options.onClose

@@ -1,14 +1,15 @@
 /**
- * The names change capture uses in the database: the NOTIFY channel, the trigger function and the
- * triggers, all derived from the cache's `prefix` so that two caches with different prefixes can
- * each install their own.
+ * The names change capture uses in the database: the NOTIFY channel, the trigger functions and
+ * the triggers, all derived from the cache's `prefix` so that two caches with different prefixes
+ * can each install their own.
  */
+import { createHash } from 'node:crypto'
 import { fail } from '../../core/validate.ts'
 
 /** Options shared by the SQL generator, the CLI and the listener. */
 export interface ChangeCaptureNameOptions {
   /**
-   * The cache's `prefix`: names the function (`<prefix>_capture_change`) and triggers
+   * The cache's `prefix`: names the functions (`<prefix>_capture_<table>`) and triggers
    * (`<prefix>_capture`, `<prefix>_capture_truncate`).
    * @default 'ptc'
    */
@@ -22,9 +23,12 @@ export interface ChangeCaptureNameOptions {
 
 export interface ChangeCaptureNames {
   readonly channel: string
-  readonly functionName: string
   readonly rowTrigger: string
   readonly truncateTrigger: string
+  /** The comment on every function it creates: what the drop SQL finds them by. */
+  readonly marker: string
+  /** The trigger function of a table: `<prefix>_capture_[<schema>.]<table>`, shortened with a hash when too long. */
+  functionOf(schema: string | undefined, table: string): string
 }
 
 /** PostgreSQL truncates names longer than this (NAMEDATALEN - 1); `pg_notify` rejects such channels. */
@@ -50,9 +54,18 @@ export function changeCaptureNames(
   }
   return {
     channel,
-    functionName: `${prefix}_capture_change`,
     rowTrigger: `${prefix}_capture`,
     truncateTrigger: `${prefix}_capture_truncate`,
+    marker: `tiered-cache change capture (${prefix})`,
+    functionOf(schema, table) {
+      const base = schema === undefined ? table : `${schema}.${table}`
+      const name = `${prefix}_capture_${base}`
+      if (Buffer.byteLength(name) <= MAX_NAME_BYTES) return name
+      const hash = createHash('sha256').update(base).digest('hex').slice(0, 8)
+      let short = name
+      while (Buffer.byteLength(`${short}_${hash}`) > MAX_NAME_BYTES) short = short.slice(0, -1)
+      return `${short}_${hash}`
+    },
   }
 }
 

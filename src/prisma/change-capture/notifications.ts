@@ -12,7 +12,8 @@
  *   Absent: a change to the whole table (a truncate, a table without a known key, or a row whose
  *   description did not fit in a notification).
  * - `ok`: U only, the old key when the update changed it.
- * - `c`: U only, the columns whose values changed (absent when the row did not fit).
+ * - `c`: U only, the columns of the model's fields whose values changed (columns the schema does
+ *   not name are not compared); absent when the row did not fit.
  * - `f`: foreign-key columns outside the key: `[old, new]` text values; every one for I and D
  *   (`null` on the side without a row), the changed ones for U.
  */
@@ -29,7 +30,7 @@ export interface RowChange {
   readonly key?: readonly (string | null)[]
   /** The key before an update that changed it. */
   readonly oldKey?: readonly (string | null)[]
-  /** Columns an update changed; `undefined` when not known (any may have). */
+  /** Columns of the model's fields an update changed; `undefined` when not known (any may have). */
   readonly changed?: readonly string[]
   /** Foreign-key column → `[old, new]` text values. */
   readonly foreignKeys?: Readonly<Record<string, readonly [string | null, string | null]>>

@@ -60,7 +60,7 @@ describe('npx tiered-cache change-capture-sql', () => {
     expect(named.stdout).toBe(
       changeCaptureSql({ schema: readFileSync(postgresSchema, 'utf8') }, { prefix: 'app', channel: 'app.events' }),
     )
-    expect(named.stdout).toContain(`"app_capture_change"('app.events', '1', 'id')`)
+    expect(named.stdout).toContain(`EXECUTE FUNCTION "app_capture_Post"('app.events');`)
   })
 
   it('fails with a message for a SQLite schema, a missing file and a bad prefix, and shows usage for a bad command', async () => {

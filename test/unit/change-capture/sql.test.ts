@@ -30,14 +30,16 @@ describe('changeCaptureSql', () => {
       ].join('\n'),
     })
     expect(sql).toContain(
-      `ON "auth"."we""ird"\n  FOR EACH ROW EXECUTE FUNCTION "ptc_capture_change"('ptc_changes', '1', 'the "id"', 'it''s');`,
+      `CREATE TRIGGER "ptc_capture" AFTER INSERT OR UPDATE OR DELETE ON "auth"."we""ird" FOR EACH ROW EXECUTE FUNCTION "ptc_capture_auth.we""ird"('ptc_changes');`,
     )
+    expect(sql).toContain(`k := jsonb_build_array(to_jsonb(NEW."the ""id""") #>> '{}');`)
+    expect(sql).toContain(`'it''s', CASE WHEN OLD."it's" IS DISTINCT FROM NEW."it's" THEN`)
     expect(sql).toContain('DROP TRIGGER IF EXISTS "ptc_capture_truncate" ON "auth"."we""ird";')
   })
 
   it('covers every model table and the implicit many-to-many table of the test schema', () => {
     const sql = changeCaptureSql({ schema: postgres })
-    const tables = [...sql.matchAll(/^CREATE TRIGGER "ptc_capture" AFTER INSERT OR UPDATE OR DELETE ON (\S+)$/gm)].map(
+    const tables = [...sql.matchAll(/^CREATE TRIGGER "ptc_capture" AFTER INSERT OR UPDATE OR DELETE ON (\S+) /gm)].map(
       (m) => m[1],
     )
     expect(tables).toEqual([
@@ -50,14 +52,15 @@ describe('changeCaptureSql', () => {
       '"Document"',
       '"_PostToTag"',
     ])
-    expect(sql).toContain('CREATE OR REPLACE FUNCTION "ptc_capture_change"() RETURNS trigger')
+    expect(sql).toContain('CREATE OR REPLACE FUNCTION "ptc_capture_Post"() RETURNS trigger')
+    expect(sql).toContain('CREATE OR REPLACE FUNCTION "ptc_capture__PostToTag"() RETURNS trigger')
   })
 
   it('without schema text, publishes every table whole and says so', () => {
     const { runtime } = readSchemaText(postgres)
     const sql = changeCaptureSql({ datamodel: runtime })
     expect(sql).toContain('-- Post: its schema text could not be read')
-    expect(sql).toContain(`ON "Post"\n  FOR EACH ROW EXECUTE FUNCTION "ptc_capture_change"('ptc_changes', '0');`)
+    expect(sql).not.toContain('k := ')
     expect(sql).not.toContain('_PostToTag')
   })
 
@@ -80,14 +83,25 @@ describe('changeCaptureSql', () => {
   })
 
   it('derives every name from the prefix, within PostgreSQL 63-byte names', () => {
-    expect(changeCaptureNames({ prefix: 'app' })).toEqual({
+    const app = changeCaptureNames({ prefix: 'app' })
+    expect(app).toMatchObject({
       channel: 'app_changes',
-      functionName: 'app_capture_change',
       rowTrigger: 'app_capture',
       truncateTrigger: 'app_capture_truncate',
+      marker: 'tiered-cache change capture (app)',
     })
+    expect([app.functionOf(undefined, 'Post'), app.functionOf('auth', 'users')]).toEqual([
+      'app_capture_Post',
+      'app_capture_auth.users',
+    ])
     const longest = changeCaptureNames({ prefix: 'p'.repeat(46) })
-    for (const name of Object.values(longest)) expect(Buffer.byteLength(name)).toBeLessThanOrEqual(63)
-    expect(changeCaptureDropSql({ prefix: 'app' })).toContain('DROP FUNCTION IF EXISTS "app_capture_change"() CASCADE;')
+    const long = longest.functionOf('s', 'é'.repeat(40))
+    for (const name of [longest.channel, longest.rowTrigger, longest.truncateTrigger, long]) {
+      expect(Buffer.byteLength(name)).toBeLessThanOrEqual(63)
+    }
+    expect(long).not.toBe(longest.functionOf('s', `${'é'.repeat(39)}e`))
+    expect(changeCaptureDropSql({ prefix: 'app' })).toContain(
+      "WHERE obj_description(oid, 'pg_proc') = 'tiered-cache change capture (app)'",
+    )
   })
 })

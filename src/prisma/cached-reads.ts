@@ -1,5 +1,6 @@
 import type { TieredCache } from '../cache/tiered/tiered-cache.ts'
 import type { GetOrSetOptions } from '../cache/types.ts'
+import type { ChainReads, ChainState, MarkedRead } from './chain.ts'
 import { delegateName } from './operations.ts'
 import type { ResolvedOptions } from './options.ts'
 import { loadedOperation, notFound } from './or-throw.ts'
@@ -22,6 +23,8 @@ export interface CachedReadsSetup {
   readonly dataModel: DataModel
   /** `client._clientVersion`, for the errors of emulated OrThrow reads. */
   readonly clientVersion: string
+  /** Reads marked for an inner query hook (chain.ts). */
+  readonly chainReads: ChainReads
 }
 
 /**
@@ -36,6 +39,7 @@ export class CachedReads {
   readonly #clientVersion: string
   readonly #plans: DefaultPlans
   readonly #keys: ClientKeyScope
+  readonly #chainReads: ChainReads
 
   constructor(setup: CachedReadsSetup) {
     this.#options = setup.options
@@ -44,15 +48,18 @@ export class CachedReads {
     this.#clientVersion = setup.clientVersion
     this.#plans = new DefaultPlans(setup.options)
     this.#keys = { prefix: setup.options.prefix, fingerprint: setup.dataModel.fingerprint }
+    this.#chainReads = setup.chainReads
   }
 
   /**
-   * A read method of the model layer. `topLevel` is the parent of the extended client itself: any
-   * other parent is a transaction's, whose reads neither read nor fill the cache.
+   * A read method of the model layer, called with the chain under the client it was called on
+   * (`parentClient`, the delegate's `$parent`) and how that chain reads (`chain`, see chain.ts):
+   * `fast`, answered here; `hook`, marked for the inner query hook that caches it; none (a
+   * transaction's client, or a chain that is not ours), passed to the parent untouched.
    */
   read(
     parentClient: AnyClient,
-    topLevel: boolean,
+    chain: ChainState | undefined,
     model: string,
     operation: string,
     args: Record<string, unknown> | undefined,
@@ -65,29 +72,86 @@ export class CachedReads {
       strategy = args.cacheStrategy
       queryArgs = withoutCacheArgs(args)
     }
-    const direct = () => (parentClient[delegateName(model)] as AnyDelegate)[operation]!(queryArgs)
-    if (!topLevel && isTransactionClient(parentClient)) return direct()
+    const delegate = parentClient[delegateName(model)] as AnyDelegate
+    const direct = () => delegate[operation]!(queryArgs)
+    if (chain === undefined || isTransactionClient(parentClient)) return direct()
     const plan =
       strategy === undefined && (cache === true || cache === undefined)
         ? this.#plans.get(model, cache === true)
         : planRead(this.#options, model, cache, strategy)
     if (!plan) return withNoCacheInfo(direct() as object)
+    const stripped = queryArgs ?? {}
+    if (chain.kind === 'hook') {
+      return new CachedPrismaPromise(
+        (outcome) => {
+          const marked: MarkedRead = {
+            hook: chain.hook,
+            model,
+            operation,
+            cache,
+            cacheStrategy: strategy,
+            taken: false,
+            status: 'ttl',
+            signature: '',
+          }
+          // `then` inside the scope: the lazy PrismaPromise starts its request there.
+          return this.#chainReads.run(marked, () =>
+            (direct() as Promise<unknown>).then((value) => {
+              outcome.status = marked.taken ? marked.status : 'none'
+              outcome.signature = marked.signature
+              return value
+            }),
+          )
+        },
+        direct as () => { requestTransaction?(transaction: unknown): unknown },
+      )
+    }
+    const loadOperation = loadedOperation(operation)
     return new CachedPrismaPromise(
-      (outcome) => this.#cachedRead(parentClient, model, operation, queryArgs ?? {}, plan, outcome),
+      (outcome) =>
+        this.#cachedRead(
+          () => delegate[loadOperation]!(stripped) as Promise<unknown>,
+          model,
+          operation,
+          loadOperation,
+          stripped,
+          plan,
+          outcome,
+        ),
       direct as () => { requestTransaction?(transaction: unknown): unknown },
     )
   }
 
-  #cachedRead(
-    parentClient: AnyClient,
+  /**
+   * A read marked by a model method for the inner query hook `marked.hook` (see chain.ts): cached
+   * here, on the arguments as they reach the database, loaded with the hook's `query`. The value
+   * is what the query returns, before result extensions (Prisma applies those to it afterwards).
+   */
+  readInHook(
     model: string,
     operation: string,
+    args: Record<string, unknown>,
+    marked: MarkedRead,
+    query: (args: unknown) => Promise<unknown>,
+  ): Promise<unknown> {
+    const plan =
+      marked.cacheStrategy === undefined && (marked.cache === true || marked.cache === undefined)
+        ? this.#plans.get(model, marked.cache === true)
+        : planRead(this.#options, model, marked.cache, marked.cacheStrategy)
+    if (!plan) return query(args)
+    // No OrThrow emulation here: the hook sees the operation itself, and a not-found throws from `query`.
+    return this.#cachedRead(() => query(args), model, operation, operation, args, plan, marked)
+  }
+
+  #cachedRead(
+    load: () => Promise<unknown>,
+    model: string,
+    operation: string,
+    loadOperation: string,
     args: Record<string, unknown>,
     plan: ReadPlan,
     outcome: ReadOutcome,
   ): Promise<unknown> {
-    const loadOperation = loadedOperation(operation)
-    const orThrow = loadOperation !== operation
     const key =
       plan.key !== undefined
         ? explicitKey(this.#keys, plan.key)
@@ -105,16 +169,16 @@ export class CachedReads {
     if (plan.policy === 'cache-first') {
       const hit = this.#cache.peek(key, meta)
       if (hit !== undefined) {
-        return orThrow && hit.value === null
+        return loadOperation !== operation && hit.value === null
           ? Promise.reject(notFound(model, operation, this.#clientVersion))
           : Promise.resolve(hit.value)
       }
     }
-    return this.#load(parentClient, model, operation, loadOperation, key, meta, args, plan, outcome)
+    return this.#load(load, model, operation, loadOperation, key, meta, args, plan, outcome)
   }
 
   async #load(
-    parentClient: AnyClient,
+    load: () => Promise<unknown>,
     model: string,
     operation: string,
     loadOperation: string,
@@ -142,12 +206,11 @@ export class CachedReads {
         lateTags: (value: unknown) => recordTags(dm, recordsOf, value) ?? [modelTag(recordsOf), entityTag(recordsOf)],
       }),
     }
-    const delegate = parentClient[delegateName(model)] as AnyDelegate
     const value = await this.#cache.getOrSet(
       key,
       () => {
         outcome.status = 'miss'
-        return delegate[loadOperation]!(args) as Promise<unknown>
+        return load()
       },
       options,
     )

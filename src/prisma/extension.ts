@@ -2,14 +2,19 @@ import { Prisma } from '@prisma/client/extension'
 import { CacheMetrics } from '../metrics/collector.ts'
 import { splitMetricsOption } from '../metrics/options.ts'
 import { type AnyClient, CachedReads } from './cached-reads.ts'
+import { ChainReads, ChainRegistry } from './chain.ts'
 import { clientCache } from './client-cache.ts'
 import { readMethods } from './model-methods.ts'
+import { delegateName, READ_OPERATIONS } from './operations.ts'
 import { resolveOptions, type TieredCacheOptions } from './options.ts'
 import { CachedPrismaPromise } from './prisma-promise.ts'
+import { QueryHooks } from './query-hook.ts'
 import { buildDataModel } from './schema/datamodel.ts'
 import { buildTiers } from './tiers.ts'
 import { TransactionScope, transactionOverride } from './transactions.ts'
-import { type QueryParams, WriteHook } from './write-hook.ts'
+
+type Extends = (this: unknown, extension: unknown) => unknown
+type Method = (this: unknown, ...args: unknown[]) => unknown
 
 /**
  * The Prisma extension: `new PrismaClient({ adapter }).$extends(tieredCache({ redis }))`.
@@ -28,32 +33,25 @@ export function tieredCache(options?: TieredCacheOptions) {
       (internals._engineConfig as { inlineSchema?: string } | undefined)?.inlineSchema,
     )
     const transactions = new TransactionScope()
-    const hook = new WriteHook(cache, dataModel, transactions)
+    const chainReads = new ChainReads()
     const reads = new CachedReads({
       options: resolved,
       cache,
       dataModel,
       clientVersion: String(internals._clientVersion ?? ''),
+      chainReads,
     })
-
-    // The query component sits under the model component: cached reads made by the model
-    // methods, and every write, pass through it.
-    const withHook = client.$extends({
-      name: 'tieredCache:query',
-      query: {
-        $allOperations(params) {
-          metrics?.query(params.model)
-          return hook.onQuery(params as QueryParams)
-        },
-      },
-    })
+    const hooks = new QueryHooks({ cache, dataModel, transactions, reads, chainReads })
+    const onQuery = metrics ? (model: string | undefined) => metrics.query(model) : undefined
+    const realExtends = (internals._originalClient as { $extends: Extends }).$extends
+    const models = dataModel.models
 
     function read(self: unknown, operation: string, args: unknown) {
       const context = Prisma.getExtensionContext(self) as unknown as { $name: string; $parent: AnyClient }
       const parent = context.$parent
       const result = reads.read(
         parent,
-        parent === (withHook as unknown),
+        chains.state(parent),
         context.$name,
         operation,
         args as Record<string, unknown> | undefined,
@@ -74,15 +72,78 @@ export function tieredCache(options?: TieredCacheOptions) {
       )
     }
 
+    /**
+     * The read methods of each model, set on the delegates of a client of ours: a method then knows
+     * its client without `this`, so `const { findUnique } = prisma.user` works as on a plain client.
+     */
+    function bind(extended: object): object {
+      for (const model of models) {
+        const delegate = (extended as Record<string, Record<string, Method>>)[delegateName(model)]
+        if (delegate === undefined) continue
+        for (const operation of READ_OPERATIONS)
+          delegate[operation] = (args: unknown) => read(delegate, operation, args)
+      }
+      return extended
+    }
+
     const { $cache, $accelerate } = clientCache({ options: resolved, cache, dataModel, metrics })
-    return withHook.$extends({
-      name: 'tieredCache',
-      client: {
-        $cache,
-        $accelerate,
-        ...transactionOverride(client, transactions, (tags) => cache.invalidateTags(tags)),
-      },
-      model: { $allModels: readMethods(read) },
-    })
+    const below = internals as { $primary?: Method; $disconnect?: Method }
+    const ownDisconnect = below.$disconnect
+    const primaries = new WeakMap<object, object>()
+
+    /** Our client and model components, stacked on a chain of ours (see chain.ts). */
+    function stackTop(chain: object): object {
+      return bind(
+        realExtends.call(chain, {
+          name: 'tieredCache',
+          client: {
+            $cache,
+            $accelerate,
+            $extends: extender,
+            ...transactionOverride(client, transactions, (tags) => cache.invalidateTags(tags)),
+            // Scripts that only call $disconnect() exit: the connections the cache opened itself are
+            // closed with the client (a read after it goes to the database, uncached).
+            async $disconnect(this: unknown) {
+              await cache.close()
+              return ownDisconnect?.call(this)
+            },
+            // @prisma/extension-read-replicas applied before the cache: its $primary() is the client
+            // under it; the cache goes on top of that client too, so reads there are cached and
+            // writes there invalidate.
+            ...(typeof below.$primary === 'function' && {
+              $primary(this: unknown) {
+                const primary = below.$primary!.call(this) as object
+                let view = primaries.get(primary)
+                if (view === undefined) {
+                  view = stackOnBase(primary)
+                  primaries.set(primary, view)
+                }
+                return view
+              },
+            }),
+          } as {},
+          model: { $allModels: readMethods(read) },
+        }) as object,
+      )
+    }
+
+    /** The whole extension over a client: our first query hook, then our top. */
+    function stackOnBase(base: object): object {
+      const withHook = realExtends.call(base, hooks.extension(0, onQuery)) as object
+      chains.register(withHook)
+      return stackTop(withHook)
+    }
+
+    const chains = new ChainRegistry()
+    const extender = chains.extender(realExtends, (hook) => hooks.extension(hook, onQuery), stackTop)
+    // The declared type: what Prisma infers for our components (the others are untyped on purpose,
+    // so Prisma's own typing of $transaction, $extends and $disconnect stays); never called.
+    const declared = () =>
+      client.$extends({
+        name: 'tieredCache',
+        client: { $cache, $accelerate },
+        model: { $allModels: readMethods(read) },
+      })
+    return stackOnBase(client) as ReturnType<typeof declared>
   })
 }

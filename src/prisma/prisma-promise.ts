@@ -57,8 +57,11 @@ export class CachedPrismaPromise<T> implements PromiseLike<T> {
 
 /** How the cache answered one read, filled in by the read. */
 export interface ReadOutcome {
-  /** `ttl`: a fresh hit; `swr`: a stale hit being refreshed; `miss`: this read queried the database. */
-  status: 'ttl' | 'swr' | 'miss'
+  /**
+   * `ttl`: a fresh hit; `swr`: a stale hit being refreshed; `miss`: this read queried the database;
+   * `none`: not cached after all (an extension under the cache answered it).
+   */
+  status: 'ttl' | 'swr' | 'miss' | 'none'
   /** The cache key. */
   signature: string
 }

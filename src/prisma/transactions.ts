@@ -3,45 +3,78 @@ import { AsyncLocalStorage } from 'node:async_hooks'
 /** Invalidations collected from the writes of one `$transaction`, run once it commits. */
 interface PendingTransaction {
   readonly tags: Set<string>
+  /** The transaction this one is nested in (`tx.$transaction(...)`), which may still roll back. */
+  readonly outer: PendingTransaction | undefined
+  /** Prisma's id of the transaction, learnt from its first write. */
+  id: string | undefined
+  /** Settled (committed or rolled back): nothing more is added to it. */
+  done: boolean
 }
 
 /**
  * Defers the invalidations of writes made inside `$transaction` (batch or interactive) until it
- * has committed, and drops them if it rolls back. Nested interactive transactions hand theirs to
- * the enclosing one, which may still roll back.
+ * has committed, and drops them if it rolls back. The scope follows the transaction a write really
+ * ran in: `tx.$transaction(...)` nests in `tx`'s transaction (Prisma runs it inside it) and hands
+ * its invalidations to it; a `$transaction` of a client that is not a transaction's is independent,
+ * even when it is started inside another one's callback, and invalidates at its own commit; a
+ * write made after its scope settled (work a transaction's callback scheduled) is not deferred.
  */
 export class TransactionScope {
   readonly #storage = new AsyncLocalStorage<PendingTransaction>()
 
   /**
-   * Runs `start` (the client's own `$transaction`) with a fresh collection, then, after commit,
-   * `flush(tags)` before the returned promise resolves, so the caller reads its own writes.
+   * Runs `start` (the client's own `$transaction`, called on `client`) with a fresh collection,
+   * then, after commit, `flush(tags)` before the returned promise resolves, so the caller reads
+   * its own writes.
    */
-  async run<T>(start: () => Promise<T>, flush: (tags: string[]) => Promise<void>): Promise<T> {
-    const outer = this.#storage.getStore()
-    const pending: PendingTransaction = { tags: new Set() }
-    const result = await this.#storage.run(pending, start)
+  async run<T>(client: unknown, start: () => Promise<T>, flush: (tags: string[]) => Promise<void>): Promise<T> {
+    const current = this.#storage.getStore()
+    const outer = isTransactionClient(client) && current !== undefined && !current.done ? current : undefined
+    const pending: PendingTransaction = { tags: new Set(), outer, id: undefined, done: false }
+    let result: T
+    try {
+      result = await this.#storage.run(pending, start)
+    } finally {
+      pending.done = true
+    }
     if (pending.tags.size > 0) {
-      if (outer) for (const tag of pending.tags) outer.tags.add(tag)
+      if (outer !== undefined && !outer.done) for (const tag of pending.tags) outer.tags.add(tag)
       else await flush([...pending.tags])
     }
     return result
   }
 
-  /** Adds a write's tags to the enclosing transaction; false when there is none to add them to. */
-  defer(tags: readonly string[]): boolean {
-    const pending = this.#storage.getStore()
-    if (!pending) return false
-    for (const tag of tags) pending.tags.add(tag)
-    return true
+  /**
+   * Adds a write's tags to the scope of the transaction it ran in (`internalParams`, the hook's);
+   * false when no open scope is that transaction's, and the caller invalidates at once.
+   */
+  defer(tags: readonly string[], internalParams: unknown): boolean {
+    const id = transactionId(internalParams)
+    for (let pending = this.#storage.getStore(); pending !== undefined; pending = pending.outer) {
+      if (pending.done) continue
+      pending.id ??= id
+      if (pending.id !== id) continue
+      for (const tag of tags) pending.tags.add(tag)
+      return true
+    }
+    return false
   }
 }
 
 /** What a query hook learns of the transaction it runs in (an undocumented Prisma field, read here only). */
+function transactionOf(internalParams: unknown): { kind?: string; id?: unknown } | undefined {
+  return (internalParams as { transaction?: { kind?: string; id?: unknown } } | undefined)?.transaction
+}
+
 export function transactionKind(internalParams: unknown): 'batch' | 'itx' | undefined {
-  const transaction = (internalParams as { transaction?: { kind?: string } } | undefined)?.transaction
-  const kind = transaction?.kind
+  const kind = transactionOf(internalParams)?.kind
   return kind === 'batch' || kind === 'itx' ? kind : undefined
+}
+
+/** Prisma's id of the transaction a query runs in. */
+function transactionId(internalParams: unknown): string | undefined {
+  const id = transactionOf(internalParams)?.id
+  return id === undefined ? undefined : String(id)
 }
 
 /** Set by Prisma on a client bound to an interactive transaction (the `tx` of `$transaction(fn)`). */
@@ -70,7 +103,7 @@ export function transactionOverride(
   ) => Promise<unknown>
   return {
     $transaction(this: unknown, ...args: unknown[]) {
-      return scope.run(() => own.apply(this, args), flush)
+      return scope.run(this, () => own.apply(this, args), flush)
     },
   }
 }

@@ -1,0 +1,101 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
+import type { TieredCache } from '../cache/tiered/tiered-cache.ts'
+import type { CachedReads } from './cached-reads.ts'
+import type { ChainReads } from './chain.ts'
+import { RAW_WRITE_OPERATIONS, READ_OPERATIONS, WRITE_OPERATIONS } from './operations.ts'
+import { withoutCacheArgs } from './read-plan.ts'
+import type { DataModel } from './schema/datamodel.ts'
+import { rawInvalidations, writeInvalidations } from './tags/write-invalidations.ts'
+import { type TransactionScope, transactionKind } from './transactions.ts'
+
+/** What the query component of `$extends` hands its `$allOperations` hook. */
+export interface QueryParams {
+  readonly model?: string
+  readonly operation: string
+  readonly args: unknown
+  readonly query: (args: unknown) => Promise<unknown>
+  readonly __internalParams?: unknown
+}
+
+/** What one tieredCache's query hooks share. */
+export interface QueryHookSetup {
+  readonly cache: TieredCache
+  readonly dataModel: DataModel
+  readonly transactions: TransactionScope
+  readonly reads: CachedReads
+  readonly chainReads: ChainReads
+}
+
+/**
+ * The query hooks of one tieredCache: the first one where the extension is applied (hook 0), and
+ * one after each extension applied later that adds a query or result component (chain.ts). Each
+ * strips the cache arguments before Prisma sees them; the hook a read was marked for caches it; and
+ * every write (raw ones included) is invalidated from the arguments of every hook of ours it
+ * passed, the innermost of which are the arguments that reached the database, once, after commit
+ * inside a transaction.
+ */
+export class QueryHooks {
+  readonly #setup: QueryHookSetup
+  /** The tags of the write in flight, collected from the hooks under the outermost one. */
+  readonly #writes = new AsyncLocalStorage<Set<string>>()
+
+  constructor(setup: QueryHookSetup) {
+    this.#setup = setup
+  }
+
+  /** The query component of hook `hook`. */
+  extension(hook: number, onQuery?: (model: string | undefined) => void) {
+    return {
+      name: hook === 0 ? 'tieredCache:query' : `tieredCache:query:${hook}`,
+      query: {
+        $allOperations: (params: QueryParams) => {
+          onQuery?.(params.model)
+          return this.onQuery(hook, params)
+        },
+      },
+    }
+  }
+
+  onQuery(hook: number, params: QueryParams): Promise<unknown> {
+    const { model, operation, query } = params
+    let args = params.args as Record<string, unknown> | undefined
+    if (args && typeof args === 'object' && ('cache' in args || 'cacheStrategy' in args)) args = withoutCacheArgs(args)
+    if (model !== undefined && READ_OPERATIONS.has(operation)) {
+      const marked = this.#setup.chainReads.take(hook, model, operation)
+      return marked ? this.#setup.reads.readInHook(model, operation, args ?? {}, marked, query) : query(args)
+    }
+    const raw = model === undefined
+    if (raw ? !RAW_WRITE_OPERATIONS.has(operation) : !WRITE_OPERATIONS.has(operation)) return query(args)
+    const { dataModel } = this.#setup
+    const tagsOf = (result: unknown) =>
+      raw ? rawInvalidations(dataModel) : writeInvalidations(dataModel, model, operation, args ?? {}, result)
+    const outer = this.#writes.getStore()
+    if (outer !== undefined) {
+      // A hook of ours above this one invalidates once the write returns to it.
+      return query(args).then((result) => {
+        for (const tag of tagsOf(result)) outer.add(tag)
+        return result
+      })
+    }
+    return this.#write(() => query(args), tagsOf, params.__internalParams)
+  }
+
+  async #write(
+    run: () => Promise<unknown>,
+    tagsOf: (result: unknown) => readonly string[],
+    internalParams: unknown,
+  ): Promise<unknown> {
+    const inner = new Set<string>()
+    const result = await this.#writes.run(inner, run)
+    for (const tag of tagsOf(result)) inner.add(tag)
+    if (inner.size === 0) return result
+    const tags = [...inner]
+    // Inside a transaction: after commit, or never. Without our $transaction around it (a client
+    // that bypassed this extension's), invalidating now is the best left to do.
+    if (transactionKind(internalParams) !== undefined && this.#setup.transactions.defer(tags, internalParams)) {
+      return result
+    }
+    await this.#setup.cache.invalidateTags(tags)
+    return result
+  }
+}

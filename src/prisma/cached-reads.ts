@@ -1,12 +1,14 @@
 import type { TieredCache } from '../cache/tiered/tiered-cache.ts'
 import type { GetOrSetOptions } from '../cache/types.ts'
 import type { ChainReads, ChainState, MarkedRead } from './chain.ts'
+import type { ClientIdentity } from './identity.ts'
 import { delegateName } from './operations.ts'
 import type { ResolvedOptions } from './options.ts'
 import { loadedOperation, notFound } from './or-throw.ts'
 import { CachedPrismaPromise, type ReadOutcome, withNoCacheInfo } from './prisma-promise.ts'
 import { type ClientKeyScope, explicitKey, readKey } from './query-keys.ts'
 import { DefaultPlans, planRead, type ReadPlan, withoutCacheArgs } from './read-plan.ts'
+import type { ReplicaLag } from './replica-lag.ts'
 import type { DataModel } from './schema/datamodel.ts'
 import { readDependencies, recordTags } from './tags/read-dependencies.ts'
 import { lookedUpRecord } from './tags/record-identity.ts'
@@ -25,6 +27,10 @@ export interface CachedReadsSetup {
   readonly clientVersion: string
   /** Reads marked for an inner query hook (chain.ts). */
   readonly chainReads: ChainReads
+  /** The client's key scopes (identity.ts). */
+  readonly identity: ClientIdentity
+  /** With `replicaLag`: the recent writes whose reads are not stored. */
+  readonly lag: ReplicaLag | undefined
 }
 
 /**
@@ -38,7 +44,8 @@ export class CachedReads {
   readonly #dataModel: DataModel
   readonly #clientVersion: string
   readonly #plans: DefaultPlans
-  readonly #keys: ClientKeyScope
+  readonly #identity: ClientIdentity
+  readonly #lag: ReplicaLag | undefined
   readonly #chainReads: ChainReads
 
   constructor(setup: CachedReadsSetup) {
@@ -47,7 +54,8 @@ export class CachedReads {
     this.#dataModel = setup.dataModel
     this.#clientVersion = setup.clientVersion
     this.#plans = new DefaultPlans(setup.options)
-    this.#keys = { prefix: setup.options.prefix, fingerprint: setup.dataModel.fingerprint }
+    this.#identity = setup.identity
+    this.#lag = setup.lag
     this.#chainReads = setup.chainReads
   }
 
@@ -107,17 +115,30 @@ export class CachedReads {
       )
     }
     const loadOperation = loadedOperation(operation)
+    const run = (outcome: ReadOutcome, keys: ClientKeyScope) =>
+      this.#cachedRead(
+        keys,
+        () => delegate[loadOperation]!(stripped) as Promise<unknown>,
+        model,
+        operation,
+        loadOperation,
+        stripped,
+        plan,
+        outcome,
+      )
     return new CachedPrismaPromise(
-      (outcome) =>
-        this.#cachedRead(
-          () => delegate[loadOperation]!(stripped) as Promise<unknown>,
-          model,
-          operation,
-          loadOperation,
-          stripped,
-          plan,
-          outcome,
-        ),
+      (outcome) => {
+        const keys = this.#identity.model
+        if (keys !== undefined) return run(outcome, keys)
+        // The first reads wait for the database to say who it is (one query, once), then are cached.
+        return this.#identity.known().then(
+          () => run(outcome, this.#identity.model!),
+          () => {
+            outcome.status = 'none'
+            return direct() as Promise<unknown>
+          },
+        )
+      },
       direct as () => { requestTransaction?(transaction: unknown): unknown },
     )
   }
@@ -140,10 +161,18 @@ export class CachedReads {
         : planRead(this.#options, model, marked.cache, marked.cacheStrategy)
     if (!plan) return query(args)
     // No OrThrow emulation here: the hook sees the operation itself, and a not-found throws from `query`.
-    return this.#cachedRead(() => query(args), model, operation, operation, args, plan, marked)
+    const run = (keys: ClientKeyScope) =>
+      this.#cachedRead(keys, () => query(args), model, operation, operation, args, plan, marked)
+    const keys = this.#identity.hook
+    if (keys !== undefined) return run(keys)
+    return this.#identity.known().then(
+      () => run(this.#identity.hook!),
+      () => query(args),
+    )
   }
 
   #cachedRead(
+    keys: ClientKeyScope,
     load: () => Promise<unknown>,
     model: string,
     operation: string,
@@ -154,9 +183,9 @@ export class CachedReads {
   ): Promise<unknown> {
     const key =
       plan.key !== undefined
-        ? explicitKey(this.#keys, plan.key)
+        ? explicitKey(keys, plan.key)
         : readKey(
-            this.#keys,
+            keys,
             model,
             loadOperation,
             args,
@@ -193,10 +222,13 @@ export class CachedReads {
     const own = withEntityTags(deps.tags)
     const tags = plan.tags.length === 0 ? own : [...own, ...plan.tags.map(userTag)]
     const recordsOf = deps.recordsOf
+    // Within `replicaLag` of a write it depends on, a read may come from a replica behind it.
+    const held =
+      this.#lag !== undefined && this.#lag.holds(recordsOf === undefined ? tags : [...tags, modelTag(recordsOf)])
     const options: GetOrSetOptions = {
-      ttl: plan.ttl,
-      swr: plan.swr,
-      grace: plan.grace,
+      ttl: held ? 0 : plan.ttl,
+      swr: held ? 0 : plan.swr,
+      grace: held ? 0 : plan.grace,
       tags,
       policy: plan.policy,
       meta,

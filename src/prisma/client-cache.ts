@@ -3,6 +3,7 @@ import type { CacheStats } from '../cache/types.ts'
 import { key as checkKey, tags as checkTags, fail, func, isPlainObject, seconds } from '../core/validate.ts'
 import type { CacheMetrics } from '../metrics/collector.ts'
 import { renderCacheMetrics } from '../metrics/render.ts'
+import type { ClientIdentity } from './identity.ts'
 import type { ResolvedOptions } from './options.ts'
 import { requestId } from './prisma-promise.ts'
 import { type ClientKeyScope, explicitKey, wrapKey } from './query-keys.ts'
@@ -71,9 +72,13 @@ export interface AccelerateCompat {
 export interface ClientCacheSetup {
   readonly options: ResolvedOptions
   readonly cache: TieredCache
+  /** The client's key scopes: explicit keys are the client's own. */
+  readonly identity: ClientIdentity
   readonly dataModel: DataModel
   /** With the `metrics` option: hears every event and times `wrap()`. */
   readonly metrics: CacheMetrics | undefined
+  /** Told of a clear made here (the `replicaLag` window). */
+  readonly onClear?: () => void
 }
 
 /** The cache layer under each `$cache`; internal, for tests that drive the lower layer directly. */
@@ -88,8 +93,9 @@ export function tieredCacheOf(client: { readonly $cache: CacheClient }): TieredC
 
 /** `$cache` and `$accelerate` of one extended client. */
 export function clientCache(setup: ClientCacheSetup): { $cache: CacheClient; $accelerate: AccelerateCompat } {
-  const { options, cache, dataModel, metrics } = setup
-  const keys: ClientKeyScope = { prefix: options.prefix, fingerprint: dataModel.fingerprint }
+  const { options, cache, identity, dataModel, metrics } = setup
+  /** wrap() values are not the database's: their keys are the prefix's alone. */
+  const wrapScope: ClientKeyScope = { prefix: options.prefix, fingerprint: dataModel.fingerprint }
 
   /** The tags every read of these models depends on, and a write to them bumps (`name`: the argument). */
   const modelTags = (name: string, models: unknown): string[] =>
@@ -106,10 +112,15 @@ export function clientCache(setup: ClientCacheSetup): { $cache: CacheClient; $ac
     ]
     const given = input.keys ?? []
     if (!Array.isArray(given)) fail('invalidate.keys', 'an array of strings', given)
-    const entries = given.flatMap((key: unknown) => {
-      checkKey('invalidate.keys', key)
-      return [explicitKey(keys, key as string), wrapKey(keys, key as string)]
-    })
+    for (const key of given) checkKey('invalidate.keys', key)
+    // A read's own key is the client's: known once its database has said who it is (until then
+    // nothing was stored under one).
+    if (given.length > 0) await identity.known().catch(() => {})
+    const scopes = [...new Set([identity.model, identity.hook])].filter((scope) => scope !== undefined)
+    const entries = (given as string[]).flatMap((key) => [
+      ...scopes.map((scope) => explicitKey(scope, key)),
+      wrapKey(wrapScope, key),
+    ])
     if (tags.length > 0) await cache.invalidateTags(tags)
     if (entries.length > 0) await cache.invalidateKeys(entries)
   }
@@ -122,7 +133,7 @@ export function clientCache(setup: ClientCacheSetup): { $cache: CacheClient; $ac
       ...checkTags('wrap.tags', wrapOptions.tags).map(userTag),
       ...modelTags('wrap.models', wrapOptions.models),
     ]
-    return cache.getOrSet(wrapKey(keys, key), async () => fn(), {
+    return cache.getOrSet(wrapKey(wrapScope, key), async () => fn(), {
       ttl: seconds('wrap.ttl', wrapOptions.ttl, options.ttl),
       swr: seconds('wrap.swr', wrapOptions.swr, options.swr),
       grace: options.grace,
@@ -132,8 +143,11 @@ export function clientCache(setup: ClientCacheSetup): { $cache: CacheClient; $ac
 
   const $cache: CacheClient = {
     invalidate,
-    clear: () => cache.clear(),
-    ready: () => cache.ready(),
+    clear: () => {
+      setup.onClear?.()
+      return cache.clear()
+    },
+    ready: () => Promise.all([cache.ready(), identity.known().catch(() => {})]).then(() => {}),
     stats: () => cache.stats(),
     close: () => cache.close(),
     metrics: () =>
@@ -152,7 +166,7 @@ export function clientCache(setup: ClientCacheSetup): { $cache: CacheClient; $ac
       return { requestId: requestId() }
     },
     invalidateAll: async () => {
-      await cache.clear()
+      await $cache.clear()
       return { requestId: requestId() }
     },
   }

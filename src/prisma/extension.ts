@@ -4,11 +4,13 @@ import { splitMetricsOption } from '../metrics/options.ts'
 import { type AnyClient, CachedReads } from './cached-reads.ts'
 import { ChainReads, ChainRegistry } from './chain.ts'
 import { clientCache } from './client-cache.ts'
+import { ClientIdentity, clientShape, databaseIdentity } from './identity.ts'
 import { readMethods } from './model-methods.ts'
 import { delegateName, READ_OPERATIONS } from './operations.ts'
 import { resolveOptions, type TieredCacheOptions } from './options.ts'
 import { CachedPrismaPromise } from './prisma-promise.ts'
 import { QueryHooks } from './query-hook.ts'
+import { ReplicaLag } from './replica-lag.ts'
 import { buildDataModel } from './schema/datamodel.ts'
 import { buildTiers } from './tiers.ts'
 import { TransactionScope, transactionOverride } from './transactions.ts'
@@ -27,10 +29,21 @@ export function tieredCache(options?: TieredCacheOptions) {
     const internals = client as unknown as AnyClient
     // Only with the `metrics` option: then it hears every event, and times every cached read.
     const metrics = split.metrics ? new CacheMetrics(split.metrics) : undefined
-    const cache = buildTiers(resolved, metrics ? metrics.sink(resolved.events) : resolved.events)
+    const lag = resolved.replicaLag > 0 ? new ReplicaLag(resolved.replicaLag) : undefined
+    const events = metrics ? metrics.sink(resolved.events) : resolved.events
+    const cache = buildTiers(resolved, lag ? lag.sink(events) : events)
     const dataModel = buildDataModel(
       internals._runtimeDataModel as Parameters<typeof buildDataModel>[0],
       (internals._engineConfig as { inlineSchema?: string } | undefined)?.inlineSchema,
+    )
+    const models = dataModel.models
+    const identity = new ClientIdentity(
+      resolved.prefix,
+      dataModel.fingerprint,
+      clientShape(client, models),
+      resolved.namespace,
+      // The base client: no extension under the cache sees (or counts) the question.
+      () => databaseIdentity(internals._originalClient ?? client),
     )
     const transactions = new TransactionScope()
     const chainReads = new ChainReads()
@@ -40,11 +53,12 @@ export function tieredCache(options?: TieredCacheOptions) {
       dataModel,
       clientVersion: String(internals._clientVersion ?? ''),
       chainReads,
+      identity,
+      lag,
     })
     const hooks = new QueryHooks({ cache, dataModel, transactions, reads, chainReads })
     const onQuery = metrics ? (model: string | undefined) => metrics.query(model) : undefined
     const realExtends = (internals._originalClient as { $extends: Extends }).$extends
-    const models = dataModel.models
 
     function read(self: unknown, operation: string, args: unknown) {
       const context = Prisma.getExtensionContext(self) as unknown as { $name: string; $parent: AnyClient }
@@ -86,9 +100,15 @@ export function tieredCache(options?: TieredCacheOptions) {
       return extended
     }
 
-    const { $cache, $accelerate } = clientCache({ options: resolved, cache, dataModel, metrics })
-    const below = internals as { $primary?: Method; $disconnect?: Method }
-    const ownDisconnect = below.$disconnect
+    const { $cache, $accelerate } = clientCache({
+      options: resolved,
+      cache,
+      identity,
+      dataModel,
+      metrics,
+      ...(lag && { onClear: () => lag.clear() }),
+    })
+    const below = internals as { $primary?: Method }
     const primaries = new WeakMap<object, object>()
 
     /** Our client and model components, stacked on a chain of ours (see chain.ts). */
@@ -103,9 +123,9 @@ export function tieredCache(options?: TieredCacheOptions) {
             ...transactionOverride(client, transactions, (tags) => cache.invalidateTags(tags)),
             // Scripts that only call $disconnect() exit: the connections the cache opened itself are
             // closed with the client (a read after it goes to the database, uncached).
-            async $disconnect(this: unknown) {
+            async $disconnect(this: { $parent: { $disconnect(): Promise<void> } }) {
               await cache.close()
-              return ownDisconnect?.call(this)
+              return this.$parent.$disconnect()
             },
             // @prisma/extension-read-replicas applied before the cache: its $primary() is the client
             // under it; the cache goes on top of that client too, so reads there are cached and

@@ -3,6 +3,7 @@ import type { CachePolicy } from '../cache/types.ts'
 import type { CacheEventSink } from '../core/events.ts'
 import {
   bool,
+  key as checkKey,
   tags as checkTags,
   fail,
   isPlainObject,
@@ -110,6 +111,22 @@ export interface TieredCacheOptions extends MetricsOption {
    * @default { lock: false, waitMs: 2000 }
    */
   readonly stampede?: StampedeOptions
+  /**
+   * Seconds a read replica may lag behind the primary (with `@prisma/extension-read-replicas`):
+   * for this long after a write, on every instance, a read that depends on what the write changed
+   * is answered but not stored, so a replica that has not caught up cannot leave its old rows in
+   * the cache. Other reads are cached as usual.
+   * @example { replicaLag: 2 }
+   * @default 0
+   */
+  readonly replicaLag?: number
+  /**
+   * Mixed into every key, beside what the cache derives itself (the schema, global `omit`, result
+   * extensions under the cache, the database it reads): clients that should never share entries
+   * under one `prefix` can say so.
+   * @default undefined
+   */
+  readonly namespace?: string
 }
 
 /** Sharing one database query per key across instances. */
@@ -177,6 +194,8 @@ export interface ResolvedOptions {
   readonly events: CacheEventSink | undefined
   readonly maxEntryBytes: number
   readonly stampede: { readonly lock: boolean; readonly waitMs: number }
+  readonly replicaLag: number
+  readonly namespace: string | undefined
 }
 
 const TOP_LEVEL = new Set([
@@ -194,6 +213,8 @@ const TOP_LEVEL = new Set([
   'events',
   'maxEntryBytes',
   'stampede',
+  'replicaLag',
+  'namespace',
   // Taken apart by tieredCache() before this runs (metrics.ts checks it); allowed here for callers of resolveOptions.
   'metrics',
 ])
@@ -290,5 +311,7 @@ export function resolveOptions(options: TieredCacheOptions = {}): ResolvedOption
       lock,
       waitMs: positiveInteger('stampede.waitMs', stampede.waitMs, 2_000),
     },
+    replicaLag: seconds('replicaLag', options.replicaLag, 0),
+    namespace: options.namespace === undefined ? undefined : checkKey('namespace', options.namespace),
   }
 }

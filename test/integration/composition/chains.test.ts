@@ -81,6 +81,7 @@ describe.each(providers)('extension chains on %s', (provider) => {
     const user = await plain.user.create({ data: { email: email(), name: 'chain' } })
     const cached = plain.$extends(cache())
     close(cached)
+    await cached.$cache.ready()
     const client = cached.$extends(outer as never) as unknown as AnyPrisma
     expect(await settles(client.user.findUnique({ where: { id: user.id } }))).toMatchObject(user)
     expect(await settles(client.user.findUnique({ where: { id: user.id } }))).toMatchObject(user)
@@ -92,6 +93,7 @@ describe.each(providers)('extension chains on %s', (provider) => {
     const user = await plain.user.create({ data: { email: email() } })
     const cached = plain.$extends(cache())
     close(cached)
+    await cached.$cache.ready()
     const client = cached.$extends(passThrough) as unknown as AnyPrisma
     const [found, count] = await settles(
       client.$transaction([client.user.findUnique({ where: { id: user.id } }), client.user.count()]),
@@ -108,6 +110,7 @@ describe.each(providers)('extension chains on %s', (provider) => {
     await plain.user.create({ data: { email: email(), name: 'tenant-b' } })
     const cached = plain.$extends(cache())
     close(cached)
+    await cached.$cache.ready()
     const client = cached.$extends(tenantFilter) as unknown as AnyPrisma
     const uncached = plain.$extends(tenantFilter) as unknown as AnyPrisma
     for (let round = 0; round < 2; round++)
@@ -125,6 +128,7 @@ describe.each(providers)('extension chains on %s', (provider) => {
     const user = await bare.user.create({ data: { email: email(), name: 'Ada' } })
     const cached = bare.$extends(cache())
     close(cached)
+    await cached.$cache.ready()
     const client = cached.$extends(displayName)
     const uncached = bare.$extends(displayName)
     for (let round = 0; round < 2; round++) {
@@ -144,6 +148,7 @@ describe.each(providers)('extension chains on %s', (provider) => {
     const plain = await base()
     const cached = plain.$extends(cache())
     close(cached)
+    await cached.$cache.ready()
     const client = cached.$extends({
       name: 'welcomePost',
       query: {
@@ -167,6 +172,7 @@ describe.each(providers)('extension chains on %s', (provider) => {
     const user = await plain.user.create({ data: { email: email() } })
     const client = plain.$extends(cache())
     close(client)
+    await client.$cache.ready()
     const { findUnique } = client.user
     expect(await settles(findUnique({ where: { id: user.id } }))).toEqual(user)
   })

@@ -1,0 +1,91 @@
+import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3'
+import { readReplicas } from '@prisma/extension-read-replicas'
+import { afterAll, describe, expect, it } from 'vitest'
+import { PrismaClient as SqliteClient } from '../../../generated/sqlite/client.ts'
+import { tieredCache } from '../../../src/prisma/extension.ts'
+import { type AnyPrisma, Testbed } from '../../support/factory.ts'
+
+/**
+ * `@prisma/extension-read-replicas` (the published package) in both orders, with a replica that
+ * lags: a database of its own that catches up only when the test calls `replicate()`.
+ */
+const primaryBed = new Testbed()
+const replicaBed = new Testbed()
+afterAll(async () => {
+  await primaryBed.cleanup()
+  await replicaBed.cleanup()
+})
+
+async function client(bed: Testbed) {
+  const file = await bed.database('sqlite')
+  const prisma = new SqliteClient({ adapter: new PrismaBetterSqlite3({ url: `file:${file}` }) })
+  primaryBed.defer(() => prisma.$disconnect())
+  return prisma
+}
+
+let prefixes = 0
+async function setup(order: 'replicas first' | 'cache first', replicaLag = 30) {
+  const primary = await client(primaryBed)
+  const replica = await client(replicaBed)
+  /** The replica catches up with the primary (Documents only). */
+  const replicate = async () => {
+    const rows = await primary.document.findMany()
+    await replica.document.deleteMany()
+    if (rows.length > 0) await replica.document.createMany({ data: rows })
+  }
+  const cache = tieredCache({
+    redis: primaryBed.redis(),
+    prefix: `${primaryBed.prefix}-replicas${prefixes++}`,
+    auto: true,
+    replicaLag,
+  })
+  const prisma = (order === 'replicas first'
+    ? primary.$extends(readReplicas({ replicas: [replica] })).$extends(cache)
+    : primary.$extends(cache).$extends(readReplicas({ replicas: [replica] }))) as unknown as AnyPrisma & {
+    $primary(): AnyPrisma
+    $cache: { close(): Promise<void>; ready(): Promise<void>; stats(): { hits: number } }
+  }
+  primaryBed.defer(() => prisma.$cache.close())
+  await prisma.$cache.ready()
+  return { primary, replica, prisma, replicate }
+}
+
+describe.each(['replicas first', 'cache first'] as const)('read replicas, %s', (order) => {
+  it('reads are cached, and a write through the client is seen once the replica has caught up', async () => {
+    const { primary, prisma, replicate } = await setup(order)
+    // Seeded outside the cache: a write through it would rightly hold this record's reads for replicaLag.
+    const doc = await primary.document.create({ data: { title: 'v1' } })
+    await replicate()
+    expect(await prisma.document.findUnique({ where: { id: doc.id } })).toEqual(doc)
+    expect(await prisma.document.findUnique({ where: { id: doc.id } })).toEqual(doc)
+    expect(prisma.$cache.stats().hits).toBe(1)
+
+    const updated = await prisma.document.update({ where: { id: doc.id }, data: { title: 'v2' } })
+    // The replica still serves v1: a read now may see it (as without a cache) but must not keep it.
+    expect(await prisma.document.findUnique({ where: { id: doc.id } })).toEqual(doc)
+    await replicate()
+    expect(await prisma.document.findUnique({ where: { id: doc.id } })).toEqual(updated)
+  })
+
+  it('without replicaLag, the lagging read is what the cache keeps (the reason for the option)', async () => {
+    const { primary, prisma, replicate } = await setup(order, 0)
+    const doc = await primary.document.create({ data: { title: 'v1' } })
+    await replicate()
+    await prisma.document.findUnique({ where: { id: doc.id } })
+    await prisma.document.update({ where: { id: doc.id }, data: { title: 'v2' } })
+    await prisma.document.findUnique({ where: { id: doc.id } })
+    await replicate()
+    expect((await prisma.document.findUnique({ where: { id: doc.id } }))?.title).toBe('v1')
+  })
+
+  it('a write through $primary() invalidates, and reads there are served fresh', async () => {
+    const { primary, prisma, replicate } = await setup(order)
+    const doc = await primary.document.create({ data: { title: 'p1' } })
+    await replicate()
+    await prisma.document.findUnique({ where: { id: doc.id } })
+    const updated = await prisma.$primary().document.update({ where: { id: doc.id }, data: { title: 'p2' } })
+    expect(await prisma.$primary().document.findUnique({ where: { id: doc.id } })).toEqual(updated)
+    await replicate()
+    expect(await prisma.document.findUnique({ where: { id: doc.id } })).toEqual(updated)
+  })
+})

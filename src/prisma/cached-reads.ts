@@ -223,8 +223,7 @@ export class CachedReads {
     const tags = plan.tags.length === 0 ? own : [...own, ...plan.tags.map(userTag)]
     const recordsOf = deps.recordsOf
     // Within `replicaLag` of a write it depends on, a read may come from a replica behind it.
-    const held =
-      this.#lag !== undefined && this.#lag.holds(recordsOf === undefined ? tags : [...tags, modelTag(recordsOf)])
+    const held = this.#lag?.holds(recordsOf === undefined ? tags : [...tags, modelTag(recordsOf)])
     const options: GetOrSetOptions = {
       ttl: held ? 0 : plan.ttl,
       swr: held ? 0 : plan.swr,

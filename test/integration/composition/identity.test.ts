@@ -1,10 +1,7 @@
-import { spawn } from 'node:child_process'
-import { once } from 'node:events'
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3'
 import { afterAll, describe, expect, it } from 'vitest'
 import { PrismaClient as SqliteClient } from '../../../generated/sqlite/client.ts'
 import { tieredCache } from '../../../src/prisma/extension.ts'
-import { REDIS_URL } from '../../support/env.ts'
 import { Testbed } from '../../support/factory.ts'
 
 /**

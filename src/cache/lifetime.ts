@@ -1,6 +1,6 @@
 /**
  * The one place where an entry's lifetime becomes instants and where a tier cuts it short
- * (docs/design.md, "Lifetimes"). Every tier keeps an entry for min(its ttl, the tier's most).
+ * (docs/design.md, "Lifetimes"). Every tier keeps an entry fresh for min(its ttl, the tier's most).
  */
 
 /** How long an entry lives, in milliseconds: fresh, then served stale while one refresh runs, then kept as a fallback. */
@@ -23,11 +23,22 @@ export function lifetime(ttl: number, swr = 0, grace = 0): Lifetime {
 }
 
 /**
- * The part of `life` a tier that keeps a value fresh for at most `maxTtlMs` holds: fresh for
- * min(ttl, max); the stale window only when the cap did not cut the fresh time short (a value cut
- * short is loaded again, not served stale past the cap); the grace window whole, after it.
+ * The part of `life` L2 holds when it keeps a value fresh for at most `maxTtlMs`: fresh for
+ * min(ttl, max), then the whole stale window and the grace window (the README's promise: an L2
+ * entry lives min(ttl, l2Ttl) plus its swr).
  */
-export function capLifetime(life: Lifetime, maxTtlMs: number): Lifetime {
+export function capL2Lifetime(life: Lifetime, maxTtlMs: number): Lifetime {
+  if (life.ttlMs <= maxTtlMs) return life
+  return { ttlMs: maxTtlMs, swrMs: life.swrMs, graceMs: life.graceMs }
+}
+
+/**
+ * The part of `life` L1 holds when it keeps a value fresh for at most `maxTtlMs`: fresh for
+ * min(ttl, max); the stale window only when the cap did not cut the fresh time short (`l1Ttl`
+ * bounds how long an instance that missed a bus message serves an old value, so a value cut short
+ * is read again from L2 or loaded, not served stale past the cap); the grace window whole, after it.
+ */
+export function capL1Lifetime(life: Lifetime, maxTtlMs: number): Lifetime {
   if (life.ttlMs <= maxTtlMs) return life
   return { ttlMs: maxTtlMs, swrMs: 0, graceMs: life.graceMs }
 }

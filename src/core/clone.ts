@@ -4,10 +4,13 @@ import { isDecimal } from './values.ts'
  * A deep copy specialised for Prisma results, run on every L1 hit so that a caller mutating what
  * it got never changes what the cache holds.
  *
- * Plain objects and arrays are rebuilt; `Date` and byte arrays are copied (same class: `Buffer`
- * stays `Buffer`); `Map` and `Set` are rebuilt; primitives (`bigint` included) and decimals
- * (found by shape, see values.ts) are shared, since decimal.js values are immutable. Any other object keeps its prototype
- * and gets copies of its own enumerable properties. Functions are shared.
+ * What it gives equals what the serializer gives back for every value both tiers carry
+ * (round-trip.ts), so L1 and L2 answer alike: plain objects and arrays are rebuilt; `Date`,
+ * `RegExp` (`lastIndex` reset, as from L2), `URL` and byte arrays are copied (same class:
+ * `Buffer` stays `Buffer`); `Map` and `Set` are rebuilt; primitives (`bigint` included) and
+ * decimals (found by shape, see values.ts) are shared, since decimal.js values are immutable.
+ * What only L1 keeps is copied whole: an `Error` with its class, message, stack and cause, any
+ * other object with its prototype and copies of its own enumerable properties. Functions are shared.
  *
  * Much cheaper than a serializer round trip or `structuredClone` because it never encodes
  * anything. It does not handle cycles: Prisma results have none.
@@ -39,6 +42,8 @@ function copy(value: unknown): unknown {
     return out
   }
   if (value instanceof Date) return new Date(value.getTime())
+  if (value instanceof RegExp) return new RegExp(value.source, value.flags)
+  if (value instanceof URL) return new URL(value.href)
   if (ArrayBuffer.isView(value)) {
     // Buffer#slice returns a view on the same memory, so Buffer needs Buffer.from to copy.
     if (Buffer.isBuffer(value)) return Buffer.from(value)
@@ -57,6 +62,14 @@ function copy(value: unknown): unknown {
     return out
   }
   const out = Object.create(proto) as Record<string, unknown>
+  if (value instanceof Error) {
+    // message, stack and cause are own properties that are not enumerable.
+    for (const [key, descriptor] of Object.entries(Object.getOwnPropertyDescriptors(value))) {
+      if ('value' in descriptor) descriptor.value = copy(descriptor.value)
+      Object.defineProperty(out, key, descriptor)
+    }
+    return out
+  }
   for (const key of Object.keys(value)) out[key] = copy((value as Record<string, unknown>)[key])
   return out
 }

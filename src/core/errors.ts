@@ -1,5 +1,12 @@
 /** Every error code this library throws, so callers can branch on `error.code`. */
-export type CacheErrorCode = 'E_CACHE_OPTION' | 'E_L2_TIMEOUT' | 'E_L2_UNAVAILABLE' | 'E_CACHE_MISS' | 'E_L1'
+export type CacheErrorCode =
+  | 'E_CACHE_OPTION'
+  | 'E_L2_TIMEOUT'
+  | 'E_L2_UNAVAILABLE'
+  | 'E_L2_NOT_DURABLE'
+  | 'E_CACHE_CLOSED'
+  | 'E_CACHE_MISS'
+  | 'E_L1'
 
 /** Base class of the cache's runtime errors: each has a stable `code` and, when it wraps one, a `cause`. */
 export class CacheError extends Error {
@@ -42,6 +49,33 @@ export class L2TimeoutError extends CacheError {
 export class L2UnavailableError extends CacheError {
   constructor(operation: string, status: string, options?: { cause?: unknown }) {
     super('E_L2_UNAVAILABLE', `Redis is unavailable for ${operation} (connection ${status})`, options)
+  }
+}
+
+/**
+ * A durable invalidation (`RedisCache` option `durable`) that fewer replicas than asked
+ * acknowledged within its `timeoutMs`: the master has it, a failover may lose it. It stays queued
+ * and is sent again until enough replicas acknowledge.
+ */
+export class L2NotDurableError extends CacheError {
+  /** Replicas that acknowledged, and how many were asked for. */
+  readonly acknowledged: number
+  readonly replicas: number
+
+  constructor(operation: string, acknowledged: number, replicas: number, timeoutMs: number) {
+    super(
+      'E_L2_NOT_DURABLE',
+      `${acknowledged} of ${replicas} replicas acknowledged ${operation} within ${timeoutMs} ms (a failover may lose it)`,
+    )
+    this.acknowledged = acknowledged
+    this.replicas = replicas
+  }
+}
+
+/** The cache was closed: what waited for it (`ready()`) will not happen. */
+export class CacheClosedError extends CacheError {
+  constructor(operation: string) {
+    super('E_CACHE_CLOSED', `The cache is closed (${operation})`)
   }
 }
 

@@ -19,6 +19,18 @@ export interface CacheEventMap {
   set: { readonly key: string; readonly tier?: Tier }
   invalidate: { readonly tags: readonly string[]; readonly keys?: readonly string[] }
   error: { readonly tier: Tier; readonly error: unknown }
+  /**
+   * A value was returned but not stored in `tier`, and nothing failed: `'unserializable'`, the L2
+   * format cannot carry it exactly (a function, a class instance, an Error, a key superjson
+   * refuses such as `constructor`: `detail` says which and where), so it is kept in L1 only;
+   * `'too-large'`, its serialized size in bytes is over `maxEntryBytes`, so no tier keeps it.
+   */
+  'set:skipped': {
+    readonly key: string
+    readonly tier: Tier
+    readonly reason: 'unserializable' | 'too-large'
+    readonly detail: string
+  }
   /** An invalidation from another instance was received and applied to L1 (not sent for lock releases). */
   bus: BusEvent
   /** The bus subscriber lost its connection: L1 is not trusted until it is back. */

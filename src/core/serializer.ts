@@ -1,4 +1,5 @@
 import { SuperJSON } from 'superjson'
+import { whyNotExact } from './round-trip.ts'
 import { fail, object } from './validate.ts'
 import { type DecimalConstructor, decimalText, isBytes, isDecimal } from './values.ts'
 
@@ -6,6 +7,12 @@ import { type DecimalConstructor, decimalText, isBytes, isDecimal } from './valu
 export interface Serializer {
   stringify(value: unknown): string
   parse<T = unknown>(text: string): T
+  /**
+   * Why `value` would not come back exactly (`parse(stringify(value))` different from what the L1
+   * copy gives), or `undefined`. The cache keeps such a value in L1 only. Without it, every value
+   * `stringify` accepts is taken to come back exactly.
+   */
+  check?(value: unknown): string | undefined
 }
 
 /** Classes {@link createSerializer} rebuilds values with; the core imports none of them. */
@@ -58,7 +65,9 @@ export function createSerializer(types: SerializerTypes = {}): Serializer {
     },
     'decimal.js',
   )
+  const exact = { decimals: Decimal !== undefined }
   return {
+    check: (value) => whyNotExact(value, exact),
     stringify: (value) => json.stringify(value as Parameters<SuperJSON['stringify']>[0]),
     parse: <T>(text: string) => {
       const data: unknown = JSON.parse(text)

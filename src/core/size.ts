@@ -1,10 +1,10 @@
 import { isDecimal } from './values.ts'
 
-/** A rough size in bytes from a cheap walk: string lengths and fixed costs for everything else. */
+/** A rough size in bytes from a cheap walk: strings' UTF-8 lengths and fixed costs for everything else. */
 export function estimateBytes(value: unknown): number {
   switch (typeof value) {
     case 'string':
-      return value.length + 2
+      return Buffer.byteLength(value) + 2
     case 'number':
       return 8
     case 'boolean':
@@ -22,7 +22,8 @@ export function estimateBytes(value: unknown): number {
       if (ArrayBuffer.isView(value)) return value.byteLength
       if (isDecimal(value)) return 24
       let n = 2
-      for (const key of Object.keys(value)) n += key.length + 3 + estimateBytes((value as Record<string, unknown>)[key])
+      for (const key of Object.keys(value))
+        n += Buffer.byteLength(key) + 3 + estimateBytes((value as Record<string, unknown>)[key])
       return n
     }
     default:

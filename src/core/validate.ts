@@ -110,6 +110,28 @@ export function tags(name: string, value: unknown): readonly string[] {
   return value as readonly string[]
 }
 
+/**
+ * A tag as the cache layer takes it (from the Prisma layer or a caller of `TieredCache` or
+ * `RedisCache`): a non-empty string without tabs or newlines, of any length. Looser than
+ * {@link tag}, the limit of what users give, since the layer above builds longer tags from them
+ * (`u:` and a 256-character tag, a record's long id); the cache layer keeps a long one as a
+ * fixed-length hash (cache/stored-tag.ts).
+ */
+export function cacheTag(name: string, value: unknown): string {
+  if (typeof value !== 'string' || value.length === 0 || CONTROL.test(value)) {
+    return fail(name, 'non-empty strings without tabs or newlines', value)
+  }
+  return value
+}
+
+/** An array of tags of the cache layer (see {@link cacheTag}), or `[]` when absent. */
+export function cacheTags(name: string, value: unknown): readonly string[] {
+  if (value === undefined) return []
+  if (!Array.isArray(value)) return fail(name, 'an array of strings', value)
+  for (const item of value) cacheTag(name, item)
+  return value as readonly string[]
+}
+
 /** A caller's key: a non-empty string of at most 512 characters without tabs or newlines. */
 export function key(name: string, value: unknown): string {
   if (typeof value !== 'string' || value.length === 0 || value.length > MAX_KEY_LENGTH || CONTROL.test(value)) {

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis'
+import { CacheClosedError, L2UnavailableError } from '../../core/errors.ts'
 import type { Emitter } from '../../core/events.ts'
 import { KeyPattern } from '../keys.ts'
 import type { MemoryCache } from '../memory.ts'
@@ -42,7 +43,8 @@ export class Bus {
   /** Bumped on every disconnect, so a subscribe that completes after one does not restore trust. */
   #generation = 0
   #closed = false
-  #waiters: Array<() => void> = []
+  /** `ready()` calls waiting: called with nothing when trusted, with an error on close. */
+  readonly #waiters = new Set<(error?: Error) => void>()
 
   constructor(options: BusOptions) {
     this.#l1 = options.l1
@@ -92,18 +94,35 @@ export class Bus {
     return this.#trusted
   }
 
-  /** Resolves when the bus is next trusted (at once if it is). */
-  ready(): Promise<void> {
+  /**
+   * Resolves when the bus is next trusted (at once if it is). Rejects with `L2UnavailableError`
+   * when that does not happen within `timeoutMs`, and with `CacheClosedError` after `close()`.
+   */
+  ready(timeoutMs: number): Promise<void> {
+    if (this.#closed) return Promise.reject(new CacheClosedError('ready'))
     if (this.#trusted) return Promise.resolve()
-    return new Promise((resolve) => this.#waiters.push(resolve))
+    return new Promise((resolve, reject) => {
+      const settle = (error?: Error) => {
+        clearTimeout(timer)
+        this.#waiters.delete(settle)
+        if (error) reject(error)
+        else resolve()
+      }
+      const timer = setTimeout(
+        () => settle(new L2UnavailableError('ready (bus subscription)', this.#subscriber?.status ?? 'none')),
+        timeoutMs,
+      )
+      this.#waiters.add(settle)
+    })
   }
 
-  /** Unsubscribes and ends the subscriber connection. Idempotent. */
+  /** Unsubscribes and ends the subscriber connection (see `endConnection`). Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
     this.#trusted = false
     clearTimeout(this.#reconnect)
+    for (const settle of [...this.#waiters]) settle(new CacheClosedError('ready'))
     if (this.#subscriber) await endConnection(this.#subscriber)
   }
 
@@ -117,7 +136,7 @@ export class Bus {
         this.#onApplied?.({ clear: true })
         this.#trusted = true
         this.#emitter?.emit('bus:up', {})
-        for (const resolve of this.#waiters.splice(0)) resolve()
+        for (const settle of [...this.#waiters]) settle()
       },
       () => {
         // The connection dropped while subscribing; 'ready' will call again.

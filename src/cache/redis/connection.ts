@@ -125,11 +125,28 @@ export async function command<T>(
 
 /**
  * Ends a connection: QUIT (pending replies still arrive) and wait for its end when connected;
- * otherwise stop its reconnection attempts.
+ * otherwise stop its reconnection attempts. A server that does not answer within `timeoutMs`
+ * (paused, or gone without a word) is disconnected, so this always settles.
  */
-export async function endConnection(redis: RedisConnection): Promise<void> {
+export async function endConnection(redis: RedisConnection, timeoutMs = 1_000): Promise<void> {
   if (redis.status !== 'ready') return redis.disconnect()
   const ended = new Promise<void>((resolve) => redis.once('end', () => resolve()))
-  await redis.quit().catch(() => redis.disconnect())
-  await ended
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      redis.disconnect()
+      resolve()
+    }, timeoutMs)
+  })
+  try {
+    await Promise.race([
+      (async () => {
+        await redis.quit().catch(() => redis.disconnect())
+        await ended
+      })(),
+      late,
+    ])
+  } finally {
+    clearTimeout(timer)
+  }
 }

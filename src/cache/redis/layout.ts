@@ -5,8 +5,8 @@ import { escapeGlob } from '../keys.ts'
  *
  * Every key carries the hash tag of its entry's slot group, `{g}`, so that a script touches only
  * keys of one cluster slot: `prefix:{g}:key` (entry), `prefix:{g}:#v:tag` (tag version, one copy
- * per group), `prefix:{g}:#epoch`, `prefix:{g}:#ml` (max lifetime), `prefix:{g}:#lock:key` and
- * `prefix:{g}:#wait:key` (stampede lock). The group of a key is a stable hash of it modulo
+ * per group), `prefix:{g}:#epoch`, `prefix:{g}:#ml` (max lifetime), `prefix:{g}:#f:key` (the
+ * load fence of a key), `prefix:{g}:#lock:key` and `prefix:{g}:#wait:key` (stampede lock). The group of a key is a stable hash of it modulo
  * `groups`, so entries spread over `groups` slots (of a cluster's masters); a single server uses
  * one group, `{0}`. The bus channel, `prefix:#bus`, is not a key.
  */
@@ -53,6 +53,11 @@ export class KeyLayout {
 
   maxLifetime(group: number): string {
     return `${this.base(group)}#ml`
+  }
+
+  /** The load fence of `key` (docs/design.md, "Keys and clears"). */
+  fence(key: string): string {
+    return `${this.base(this.group(key))}#f:${key}`
   }
 
   lock(key: string): string {

@@ -15,9 +15,14 @@ export interface L2SetOptions {
   readonly captured?: ReadonlyMap<string, string>
   /**
    * The server epoch captured with `captured` (docs/design.md): the set is refused if the server's epoch
-   * changed since (a restart that lost the tag versions). @default not checked
+   * changed since (a restart that lost the tag versions, a `clear()`). @default not checked
    */
   readonly epoch?: string
+  /**
+   * The key's load fence captured with `captured` (docs/design.md, "Keys and clears"): the set is
+   * refused if the key was invalidated since. @default not checked
+   */
+  readonly fence?: string
   /** Tag versions captured before loading, checked but not stored. */
   readonly guards?: ReadonlyMap<string, string>
   /** Tags whose versions are read when storing (sound only for a value known to be current). */
@@ -26,10 +31,14 @@ export interface L2SetOptions {
   readonly payload?: string
 }
 
-/** Tag versions and the server epoch, read before a load, to store its value with (docs/design.md). */
+/**
+ * Tag versions, the server epoch and the key's load fence, read before a load, to store its value
+ * with (docs/design.md). None is ever '': a missing one is created by the capture.
+ */
 export interface L2Capture {
   readonly versions: ReadonlyMap<string, string>
   readonly epoch: string
+  readonly fence: string
 }
 
 /** Options of one `RedisCache.get`. */
@@ -52,7 +61,7 @@ interface L2HitBase<T> {
   /** The entry is kept until then; past `staleUntil` it is returned only with `grace`. */
   readonly graceUntil: number
   readonly tags: readonly string[]
-  /** Length of the stored payload. */
+  /** Size of the stored payload in bytes (UTF-8). */
   readonly bytes: number
 }
 

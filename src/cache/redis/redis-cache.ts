@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto'
 import type { Redis } from 'ioredis'
+import { CacheClosedError, L2NotDurableError, L2UnavailableError } from '../../core/errors.ts'
 import { serializer as defaultSerializer, type Serializer } from '../../core/serializer.ts'
-import { tags as checkTags, entryKey, fail, func, integer, object, positive } from '../../core/validate.ts'
+import { cacheTags as checkTags, entryKey, fail, func, integer, object, positive } from '../../core/validate.ts'
 import { KeyPattern } from '../keys.ts'
 import { lifetime, totalMs, windowAt } from '../lifetime.ts'
+import { storedTags } from '../stored-tag.ts'
 import { encodeBusMessage } from './bus-message.ts'
 import { command, endConnection, isCluster, openSubscriber, type RedisConnection, useConnection } from './connection.ts'
 import { decodeEntry } from './entry.ts'
@@ -59,7 +61,30 @@ export interface RedisCacheOptions {
    * @default 16 for a `Cluster`, 1 for a single server
    */
   readonly groups?: number
+  /**
+   * Invalidations that survive a failover. After each invalidation (tags, keys, pattern, clear)
+   * the cache sends `WAIT replicas timeoutMs` to every master it wrote to: the call resolves once
+   * that many replicas hold the invalidation. When fewer acknowledge in time, the call fails with
+   * `L2NotDurableError` (code `E_L2_NOT_DURABLE`): the master has the invalidation, a failover
+   * may lose it. A `TieredCache` then treats it as any invalidation Redis did not receive (an
+   * `error` event, the invalidation stays queued and is sent again, with its wait, until enough
+   * replicas acknowledge; this instance does not read L2 meanwhile; with `l2Required` the call
+   * fails). Costs each invalidation a replication round trip (see the benchmark). `true` takes
+   * the defaults. Without it an invalidation the master acknowledged but had not replicated is
+   * lost if the master fails over, and the entries it dropped come back.
+   * @default undefined (no wait); with `true`: { replicas: 1, timeoutMs: 500 }
+   */
+  readonly durable?: boolean | { readonly replicas?: number; readonly timeoutMs?: number }
 }
+
+/** How long `ready()` waits by default, in milliseconds. */
+const READY_TIMEOUT_MS = 10_000
+/**
+ * How long a version or load fence that a read creates lives before a store extends it: the
+ * longest load whose value may still be stored in L2 (a slower one's value is returned, not stored).
+ */
+const LOAD_WINDOW_MS = 10 * 60 * 1000
+const DURABLE_KEYS: ReadonlySet<string> = new Set(['replicas', 'timeoutMs'])
 
 /** Invalidated tags keep their version at least this long, whatever the entries' lifetimes. */
 const VERSION_FLOOR_MS = 24 * 60 * 60 * 1000
@@ -85,10 +110,13 @@ export class RedisCache {
   readonly #timeoutMs: number
   readonly #now: () => number
   readonly #serializer: Serializer
+  readonly #durable: { readonly replicas: number; readonly timeoutMs: number } | undefined
   /** Where the keys are (see {@link KeyLayout}). */
   readonly layout: KeyLayout
   #counter = 0
   #closed = false
+  /** What `close()` tells the `ready()` calls still waiting. */
+  readonly #readyWaiters = new Set<() => void>()
 
   constructor(options: RedisCacheOptions) {
     object('options', options, undefined)
@@ -100,6 +128,7 @@ export class RedisCache {
     this.#serializer = checkSerializer(options.serializer)
     const groups = options.groups === undefined ? undefined : integer('groups', options.groups, 1)
     if (groups !== undefined && groups > MAX_GROUPS) fail('groups', `an integer from 1 to ${MAX_GROUPS}`, groups)
+    this.#durable = checkDurable(options.durable)
     // Last: a URL opens a connection, which a bad option above must not leak.
     const { redis, owned } = useConnection(options.redis)
     this.#redis = redis
@@ -119,10 +148,30 @@ export class RedisCache {
     return this.#redis.status === 'ready'
   }
 
-  /** Resolves once the connection is ready. */
-  ready(): Promise<void> {
+  /**
+   * Resolves once the connection is ready. Rejects with `L2UnavailableError` when it is not within
+   * `timeoutMs` (or the connection has ended), and with `CacheClosedError` after `close()` (at once,
+   * or when `close()` is called while it waits).
+   */
+  ready(timeoutMs = READY_TIMEOUT_MS): Promise<void> {
+    if (this.#closed) return Promise.reject(new CacheClosedError('ready'))
     if (this.available) return Promise.resolve()
-    return new Promise((resolve) => this.#redis.once('ready', () => resolve()))
+    const redis = this.#redis
+    if (redis.status === 'end') return Promise.reject(new L2UnavailableError('ready', redis.status))
+    return new Promise((resolve, reject) => {
+      const settle = (error?: Error) => {
+        clearTimeout(timer)
+        redis.off('ready', onReady)
+        this.#readyWaiters.delete(onClose)
+        if (error) reject(error)
+        else resolve()
+      }
+      const onReady = () => settle()
+      const onClose = () => settle(new CacheClosedError('ready'))
+      const timer = setTimeout(() => settle(new L2UnavailableError('ready', redis.status)), timeoutMs)
+      redis.once('ready', onReady)
+      this.#readyWaiters.add(onClose)
+    })
   }
 
   /**
@@ -147,45 +196,46 @@ export class RedisCache {
     return this.#serializer.stringify(value)
   }
 
+  /** Why `value` would not come back exactly from this cache (see `Serializer.check`), or `undefined`. */
+  inexact(value: unknown): string | undefined {
+    return this.#serializer.check?.(value)
+  }
+
   /**
-   * Reads `key` and, in the same round trip, the current versions of `capture` and the epoch (to
-   * store with a value loaded after a miss), and with `lock` takes the key's stampede lock on a
-   * miss. An entry whose tag versions moved is deleted and is a miss; so is an entry past its stale
-   * window by this cache's clock (past its grace window with `grace`).
+   * Reads `key` and, in the same round trip, the current versions of `capture`, the epoch and the
+   * key's load fence (to store with a value loaded after a miss; missing ones are created), and with
+   * `lock` takes the key's stampede lock on a miss. An entry whose tag versions are not the current
+   * ones (moved, or missing) is deleted and is a miss; so is an entry past its stale window by this
+   * cache's clock (past its grace window with `grace`).
    */
-  async get<T = unknown>(key: string, capture: readonly string[] = [], options: L2GetOptions = {}): Promise<L2Read<T>> {
+  async get<T = unknown>(key: string, tags: readonly string[] = [], options: L2GetOptions = {}): Promise<L2Read<T>> {
     entryKey('key', key)
-    checkTags('tags', capture)
+    const capture = storedTags(checkTags('tags', tags))
     const layout = this.layout
     const group = layout.group(key)
     const redisKey = layout.base(group) + key
     const { lock } = options
-    const keys = [redisKey, layout.epoch(group), layout.lock(key), layout.waiters(key)]
+    const keys = [redisKey, layout.epoch(group), layout.lock(key), layout.waiters(key), layout.fence(key)]
     for (const tag of capture) keys.push(layout.version(group, tag))
     const now = this.#now()
-    const args = [
-      layout.versionPrefix(group),
-      this.#epochCandidate(),
-      lock?.token ?? '',
-      lock ? Math.ceil(lock.ttlMs) : 0,
-    ]
-    args.push(now, options.grace ? 3 : 2)
+    const args = [layout.versionPrefix(group), this.#candidate(), lock?.token ?? '', lock ? Math.ceil(lock.ttlMs) : 0]
+    args.push(now, options.grace ? 3 : 2, LOAD_WINDOW_MS)
     const reply = (await this.#script('get', GET_SCRIPT, keys, args)) as [number, string | number, ...string[]]
     const hit = reply[0] === 1
     let captured: L2Capture | undefined
     const capturedNow = (): L2Capture => {
       if (captured) return captured
       const versions = new Map<string, string>()
-      for (const [i, tag] of capture.entries()) versions.set(tag, String(reply[i + 3] ?? ''))
-      captured = { versions, epoch: String(reply[2] ?? '') }
+      for (const [i, tag] of tags.entries()) versions.set(tag, String(reply[i + 4] ?? ''))
+      captured = { versions, epoch: String(reply[2] ?? ''), fence: String(reply[3] ?? '') }
       return captured
     }
     const miss = async (): Promise<L2Read<T>> => {
       // A hit the script found valid but that is not (a foreign header): it sent no capture; read one.
-      const { versions, epoch } = reply.length > 2 ? capturedNow() : await this.capture(capture, key)
+      const { versions, epoch, fence } = reply.length > 2 ? capturedNow() : await this.capture(tags, key)
       return lock && reply[0] === 0 && reply[1] !== -1
-        ? { hit: false, versions, epoch, lock: reply[1] === 1 ? 'acquired' : 'busy' }
-        : { hit: false, versions, epoch }
+        ? { hit: false, versions, epoch, fence, lock: reply[1] === 1 ? 'acquired' : 'busy' }
+        : { hit: false, versions, epoch, fence }
     }
     if (!hit) return miss()
     const raw = reply[1] as string
@@ -201,31 +251,36 @@ export class RedisCache {
       await this.#call('del', () => this.#redis.unlink(redisKey)).catch(() => {})
       return miss()
     }
-    const { freshUntil, staleUntil, graceUntil, tags, payload } = stored
-    const entry = { hit: true as const, value, freshUntil, staleUntil, graceUntil, tags, bytes: payload.length }
+    const { freshUntil, staleUntil, graceUntil, tags: headerTags, payload } = stored
+    const bytes = Buffer.byteLength(payload)
+    const entry = { hit: true as const, value, freshUntil, staleUntil, graceUntil, tags: headerTags, bytes }
     // The script sends the capture exactly when the entry is not fresh by its clock, which is ours.
     if (reply.length <= 2 && now < freshUntil) return { ...entry, fresh: true }
-    return { ...entry, fresh: false, ...(reply.length > 2 ? capturedNow() : await this.capture(capture, key)) }
+    return { ...entry, fresh: false, ...(reply.length > 2 ? capturedNow() : await this.capture(tags, key)) }
   }
 
   /**
-   * The current versions of these tags ('' for a tag never invalidated) and the epoch, in the slot
-   * group of `key` (the one its entry will be stored in), to capture before loading it.
+   * The current versions of these tags, the epoch and the load fence of `key` (each created when
+   * missing), in the slot group of `key` (the one its entry will be stored in), to capture before
+   * loading it.
    */
   async capture(tags: readonly string[], key: string): Promise<L2Capture> {
-    checkTags('tags', tags)
+    const capture = storedTags(checkTags('tags', tags))
     entryKey('key', key)
     const group = this.layout.group(key)
-    const keys = [this.layout.epoch(group), ...tags.map((tag) => this.layout.version(group, tag))]
-    const reply = (await this.#script('capture', CAPTURE_SCRIPT, keys, [this.#epochCandidate()])) as string[]
+    const keys = [this.layout.epoch(group), this.layout.fence(key)]
+    for (const tag of capture) keys.push(this.layout.version(group, tag))
+    const args = [this.#candidate(), LOAD_WINDOW_MS]
+    const reply = (await this.#script('capture', CAPTURE_SCRIPT, keys, args)) as string[]
     const versions = new Map<string, string>()
-    for (const [i, tag] of tags.entries()) versions.set(tag, reply[i + 1] ?? '')
-    return { versions, epoch: reply[0] ?? '' }
+    for (const [i, tag] of tags.entries()) versions.set(tag, reply[i + 2] ?? '')
+    return { versions, epoch: reply[0] ?? '', fence: reply[1] ?? '' }
   }
 
   /**
-   * Stores `value` unless the epoch or a captured or guard version moved since it was captured;
-   * returns whether it stored. Expires in Redis after `ttl + swr + grace`.
+   * Stores `value` unless the epoch, the load fence or a captured or guard version is not the one
+   * captured (it moved, or is missing); returns whether it stored. Expires in Redis after
+   * `ttl + swr + grace`.
    */
   async set(key: string, value: unknown, options: L2SetOptions = {}): Promise<boolean> {
     entryKey('key', key)
@@ -233,19 +288,24 @@ export class RedisCache {
     const life = lifetime(options.ttl ?? this.#ttl, options.swr, options.grace)
     const px = Math.ceil(totalMs(life))
     if (!(px > 0)) return false
-    const captured = options.captured ?? new Map<string, string>()
-    const guards = options.guards ?? new Map<string, string>()
-    const late = [...new Set(options.tags ?? [])].filter((tag) => !captured.has(tag))
-    checkTags('tags', [...captured.keys(), ...guards.keys(), ...late])
+    const captured = storedVersions(options.captured)
+    const guards = storedVersions(options.guards)
+    const late = [...new Set(storedTags(checkTags('tags', options.tags ?? [])))].filter((tag) => !captured.has(tag))
+    checkTags('tags', [...captured.keys(), ...guards.keys()])
     const payload = options.payload ?? this.serialize(value)
     const { freshUntil, staleUntil, graceUntil } = windowAt(this.#now(), life)
     const args: (string | number)[] = [this.layout.versionPrefix(group), px, freshUntil, staleUntil, graceUntil]
-    args.push(options.epoch ?? '', captured.size)
+    args.push(options.epoch ?? '', options.fence ?? '', this.#candidate(), LOAD_WINDOW_MS, captured.size)
     for (const [tag, version] of captured) args.push(tag, version)
     args.push(guards.size)
     for (const [tag, version] of guards) args.push(tag, version)
     args.push(late.length, ...late, payload)
-    const keys = [this.layout.base(group) + key, this.layout.maxLifetime(group), this.layout.epoch(group)]
+    const keys = [
+      this.layout.base(group) + key,
+      this.layout.maxLifetime(group),
+      this.layout.epoch(group),
+      this.layout.fence(key),
+    ]
     const stored = await this.#script('set', SET_SCRIPT, keys, args)
     return stored === 1
   }
@@ -275,16 +335,18 @@ export class RedisCache {
 
   /**
    * Gives each tag a new version (every entry carrying it becomes a miss) in every slot group,
-   * deletes `keys`, and publishes the invalidation on the bus channel: one script call per group,
-   * all sent at once (one round trip on a single server, where the script also publishes). If a
-   * group fails, the call fails (after publishing anyway, so other instances drop their L1): it is
-   * to be sent again whole, which is harmless since every call uses a new token.
+   * deletes `keys` and their load fences (a load of one in flight cannot store its value), and
+   * publishes the invalidation on the bus channel: one script call per group, all sent at once (one
+   * round trip on a single server, where the script also publishes). If a group fails, the call
+   * fails (after publishing anyway, so other instances drop their L1): it is to be sent again
+   * whole, which is harmless since every call uses a new token. With `durable`, then waits for the
+   * replicas (see {@link RedisCacheOptions.durable}).
    */
-  async invalidate(tags: readonly string[], keys: readonly string[] = []): Promise<void> {
-    checkTags('tags', tags)
+  async invalidate(given: readonly string[], keys: readonly string[] = []): Promise<void> {
+    const tags = storedTags(checkTags('tags', given))
     const byGroup = this.#byGroup(keys)
     if (tags.length === 0 && keys.length === 0) return
-    const token = `${this.instanceId}.${(this.#counter++).toString(36)}`
+    const token = this.#candidate()
     const message = encodeBusMessage({ from: this.instanceId, tags, keys })
     const single = this.layout.groups === 1
     // Without tags only the groups holding keys are touched.
@@ -312,6 +374,7 @@ export class RedisCache {
       // Unpublished, other instances would keep the old value in L1: sent again with the rest.
       await published
     })
+    await this.#replicated('invalidate')
   }
 
   /**
@@ -323,25 +386,35 @@ export class RedisCache {
     const glob = this.layout.glob(matcher.toRedisGlob())
     const deleted = await scanDelete(this.#redis, this.layout, glob, (key) => matcher.matches(key), this.#timeoutMs)
     await this.#publish({ from: this.instanceId, pattern: matcher.globs })
+    await this.#replicated('invalidatePattern')
     return deleted
   }
 
   /**
-   * Deletes every entry under the prefix (SCAN of every master + UNLINK in batches; never FLUSHDB)
-   * and publishes a clear. Tag versions are kept: dropping them would let a read that captured a
-   * version before an invalidation store its old value after the clear.
+   * Deletes the epoch of every slot group first (a load in flight captured the old one: it cannot
+   * store), then every entry under the prefix (SCAN of every master + UNLINK in batches; never
+   * FLUSHDB), and publishes a clear. Tag versions are kept: dropping them would let a read that
+   * captured a version before an invalidation store its old value after the clear.
    */
   async clear(): Promise<number> {
+    const epochs = Array.from({ length: this.layout.groups }, (_, g) => this.layout.epoch(g))
+    // One DEL per group: a command's keys must share a cluster slot.
+    await this.#call('clear', () => Promise.all(epochs.map((epoch) => this.#redis.del(epoch))))
     const deleted = await scanDelete(this.#redis, this.layout, this.layout.glob('*'), () => true, this.#timeoutMs)
     await this.#publish({ from: this.instanceId, clear: true })
+    await this.#replicated('clear')
     return deleted
   }
 
-  /** Ends the connection if this cache opened it; a caller's instance is left alone. Idempotent. */
+  /**
+   * Ends the connection if this cache opened it (within `timeoutMs`, then forcibly); a caller's
+   * instance is left alone. A `ready()` still waiting rejects. Idempotent.
+   */
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
-    if (this.#owned) await endConnection(this.#redis)
+    for (const reject of [...this.#readyWaiters]) reject()
+    if (this.#owned) await endConnection(this.#redis, this.#timeoutMs)
   }
 
   /** Cache keys by slot group (checked). */
@@ -357,9 +430,32 @@ export class RedisCache {
     return byGroup
   }
 
-  /** The epoch a script sets when the server has none: unique to this instance and moment. */
-  #epochCandidate(): string {
-    return `${this.instanceId}.${Date.now().toString(36)}`
+  /**
+   * A value never used before, by any instance: the token of an invalidation, and what a script
+   * gives an epoch, a fence or a version it creates (so none can equal one an entry or a load recorded).
+   */
+  #candidate(): string {
+    return `${this.instanceId}.${(this.#counter++).toString(36)}`
+  }
+
+  /**
+   * With `durable`: WAIT on every master (where the writes just went, on the same connections)
+   * until enough replicas have them; fewer in time is an `L2NotDurableError`.
+   */
+  async #replicated(operation: string): Promise<void> {
+    const durable = this.#durable
+    if (durable === undefined) return
+    const redis = this.#redis
+    const { replicas, timeoutMs } = durable
+    const acknowledged = await command(redis, operation, timeoutMs + this.#timeoutMs, () =>
+      Promise.all(
+        (isCluster(redis) ? redis.nodes('master') : [redis]).map(async (node) =>
+          Number(await node.call('WAIT', replicas, timeoutMs)),
+        ),
+      ),
+    )
+    const least = Math.min(...acknowledged)
+    if (least < replicas) throw new L2NotDurableError(operation, least, replicas, timeoutMs)
   }
 
   async #publish(message: Parameters<typeof encodeBusMessage>[0]): Promise<void> {
@@ -376,11 +472,30 @@ export class RedisCache {
   }
 }
 
+/** Captured versions by their stored tags (see stored-tag.ts). */
+function storedVersions(versions: ReadonlyMap<string, string> | undefined): ReadonlyMap<string, string> {
+  if (versions === undefined) return new Map()
+  const tags = [...versions.keys()]
+  if (storedTags(tags) === tags) return versions
+  return new Map([...versions].map(([tag, version]) => [storedTags([tag])[0]!, version] as const))
+}
+
+/** The `durable` option, checked, with its defaults; `undefined` when off. */
+function checkDurable(value: unknown): { readonly replicas: number; readonly timeoutMs: number } | undefined {
+  if (value === undefined || value === false) return undefined
+  const given = value === true ? {} : object('durable', value, DURABLE_KEYS, 'a boolean or { replicas?, timeoutMs? }')
+  return {
+    replicas: integer('durable.replicas', given.replicas, 1),
+    timeoutMs: positive('durable.timeoutMs', given.timeoutMs, 500),
+  }
+}
+
 /** The serializer option: anything with `stringify` and `parse`. */
 function checkSerializer(value: unknown): Serializer {
   if (value === undefined) return defaultSerializer
   const given = object('serializer', value, undefined, 'an object with stringify and parse')
   func('serializer.stringify', given.stringify)
   func('serializer.parse', given.parse)
+  if (given.check !== undefined) func('serializer.check', given.check)
   return value as Serializer
 }

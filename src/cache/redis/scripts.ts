@@ -17,44 +17,64 @@ function script(source: string): LuaScript {
   return { source, sha: createHash('sha1').update(source).digest('hex') }
 }
 
-/** Shared helpers: current versions of version keys ('' for absent, in chunks: unpack has a stack limit); the epoch. */
+/**
+ * Shared helpers. `versions`: the values of these keys, `false` for a missing one (in chunks:
+ * unpack has a stack limit). `ensure`: the value of a key, set to `candidate` (for `px` ms, when
+ * given) if it is missing. `captured`: the versions of these keys, each missing one created with
+ * `candidate` for `px` ms, so a load holds a version that no eviction can bring back.
+ */
 const HELPERS = `
 local function versions(keys)
   local out = {}
   for i = 1, #keys, 500 do
     local chunk = redis.call('MGET', unpack(keys, i, math.min(i + 499, #keys)))
-    for j = 1, #chunk do out[#out + 1] = chunk[j] or '' end
+    for j = 1, #chunk do out[#out + 1] = chunk[j] end
   end
   return out
 end
-local function epoch(key, candidate)
+local function ensure(key, candidate, px)
   local current = redis.call('GET', key)
   if current then return current end
-  redis.call('SET', key, candidate)
+  if px then redis.call('SET', key, candidate, 'PX', px) else redis.call('SET', key, candidate) end
   return candidate
+end
+local function captured(keys, candidate, px)
+  local current = versions(keys)
+  for i = 1, #keys do
+    if not current[i] then
+      redis.call('SET', keys[i], candidate, 'PX', px)
+      current[i] = candidate
+    end
+  end
+  return current
 end
 `
 
 /**
- * get: KEYS[1] entry, KEYS[2] epoch, KEYS[3] lock, KEYS[4] lock waiters, KEYS[5..] version keys of
- * the tags to capture; ARGV[1] version-key prefix, ARGV[2] epoch candidate, ARGV[3] lock token ('' =
- * do not lock), ARGV[4] lock ms, ARGV[5] the caller's clock (ms), ARGV[6] which header time ends the
- * entry for this read ('2' staleUntil, '3' graceUntil).
+ * get: KEYS[1] entry, KEYS[2] epoch, KEYS[3] lock, KEYS[4] lock waiters, KEYS[5] the key's load
+ * fence, KEYS[6..] version keys of the tags to capture; ARGV[1] version-key prefix, ARGV[2]
+ * candidate (the value of an epoch, fence or version this call creates), ARGV[3] lock token ('' =
+ * do not lock), ARGV[4] lock ms, ARGV[5] the caller's clock (ms), ARGV[6] which header time ends
+ * the entry for this read ('2' staleUntil, '3' graceUntil), ARGV[7] ms a created fence or version
+ * lives (the longest load that may still store).
  * Returns {1, raw} for a valid fresh entry (nothing is captured: no load follows it), {1, raw,
- * epoch, captured...} for a valid entry past its fresh time (a refresh follows it); otherwise {0,
- * lock, epoch, captured...} where lock is 1 when this call took the lock (SET NX PX), 0 when another
- * holder has it (the waiters key is then set, so the holder's release announces itself), -1 when no
- * lock was asked. An entry whose tags moved, or whose header is unreadable, or that is not a string,
- * is deleted; one past its end for this read (kept for others' grace) is a miss and stays.
- * Every key is in one slot group (see KeyLayout), and so are the version keys built
- * from ARGV[1].
+ * epoch, fence, captured...} for a valid entry past its fresh time (a refresh follows it); otherwise
+ * {0, lock, epoch, fence, captured...} where lock is 1 when this call took the lock (SET NX PX), 0
+ * when another holder has it (the waiters key is then set, so the holder's release announces
+ * itself), -1 when no lock was asked. An entry is valid when every version in its header is the
+ * current one: a missing version (never invalidated, evicted, expired) is never current. An entry
+ * that is not valid, or whose header is unreadable, or that is not a string, is deleted; one past
+ * its end for this read (kept for others' grace) is a miss and stays.
+ * Every key is in one slot group (see KeyLayout), and so are the version keys built from ARGV[1].
  */
 export const GET_SCRIPT = script(`${HELPERS}
-local function captured(head)
-  local capture = {}
-  for i = 5, #KEYS do capture[#capture + 1] = KEYS[i] end
-  head[#head + 1] = epoch(KEYS[2], ARGV[2])
-  for _, version in ipairs(versions(capture)) do head[#head + 1] = version end
+local function capture(head)
+  local keys = {}
+  for i = 6, #KEYS do keys[#keys + 1] = KEYS[i] end
+  local px = tonumber(ARGV[7])
+  head[#head + 1] = ensure(KEYS[2], ARGV[2])
+  head[#head + 1] = ensure(KEYS[5], ARGV[2], px)
+  for _, version in ipairs(captured(keys, ARGV[2], px)) do head[#head + 1] = version end
   return head
 end
 local raw = redis.pcall('GET', KEYS[1])
@@ -74,7 +94,7 @@ if raw then
       local current = versions(keys)
       valid = true
       for i = 1, #current do
-        if current[i] ~= fields[2 * i + 3] then valid = false break end
+        if not current[i] or current[i] ~= fields[2 * i + 3] then valid = false break end
       end
     end
   end
@@ -82,7 +102,7 @@ if raw then
     local now = tonumber(ARGV[5])
     if tonumber(fields[tonumber(ARGV[6])]) > now then
       if tonumber(fields[1]) > now then return {1, raw} end
-      return captured({1, raw})
+      return capture({1, raw})
     end
   else
     redis.call('DEL', KEYS[1])
@@ -97,55 +117,68 @@ if ARGV[3] ~= '' then
     redis.call('SET', KEYS[4], '1', 'PX', ARGV[4])
   end
 end
-return captured({0, lock})
+return capture({0, lock})
 `)
 
 /**
- * capture: KEYS[1] epoch, KEYS[2..] version keys; ARGV[1] epoch candidate. Returns {epoch, versions...}.
+ * capture: KEYS[1] epoch, KEYS[2] load fence, KEYS[3..] version keys; ARGV[1] candidate, ARGV[2]
+ * ms a created fence or version lives. Returns {epoch, fence, versions...}, missing ones created.
  */
 export const CAPTURE_SCRIPT = script(`${HELPERS}
 local keys = {}
-for i = 2, #KEYS do keys[#keys + 1] = KEYS[i] end
-local out = {epoch(KEYS[1], ARGV[1])}
-for _, version in ipairs(versions(keys)) do out[#out + 1] = version end
+for i = 3, #KEYS do keys[#keys + 1] = KEYS[i] end
+local px = tonumber(ARGV[2])
+local out = {ensure(KEYS[1], ARGV[1]), ensure(KEYS[2], ARGV[1], px)}
+for _, version in ipairs(captured(keys, ARGV[1], px)) do out[#out + 1] = version end
 return out
 `)
 
 /**
- * set: KEYS[1] entry, KEYS[2] max-lifetime key, KEYS[3] epoch; ARGV: version-key prefix, px,
- * freshUntil, staleUntil, graceUntil, epoch ('' = not checked), nCaptured, (tag, version)*, nGuards,
+ * set: KEYS[1] entry, KEYS[2] max-lifetime key, KEYS[3] epoch, KEYS[4] load fence; ARGV:
+ * version-key prefix, px, freshUntil, staleUntil, graceUntil, epoch, fence (each '' = not checked),
+ * candidate, ms a created version lives at least, nCaptured, (tag, version)*, nGuards,
  * (tag, version)*, nLate, tag*, payload.
- * Stores nothing and returns 0 if the epoch or a captured or guard version moved; otherwise stores
- * the entry with the captured and late tags (guards are checked, not stored), raises the max
- * lifetime, returns 1.
+ * Stores nothing and returns 0 if the epoch, the fence or a captured or guard version is not the
+ * one captured (moved, or missing: deleted, evicted, expired). Otherwise stores the entry with the
+ * captured and late tags (guards are checked, not stored; a late tag's missing version is created),
+ * makes every version it stores live at least as long as the entry, deletes the fence (the load it
+ * guarded is done), raises the max lifetime, returns 1.
  */
-export const SET_SCRIPT = script(`
+export const SET_SCRIPT = script(`${HELPERS}
 local vp = ARGV[1]
 local px = tonumber(ARGV[2])
 local header = {ARGV[3], ARGV[4], ARGV[5]}
 if ARGV[6] ~= '' and redis.call('GET', KEYS[3]) ~= ARGV[6] then return 0 end
-local i = 7
-local function current(tag) return redis.call('GET', vp .. tag) or '' end
+if ARGV[7] ~= '' and redis.call('GET', KEYS[4]) ~= ARGV[7] then return 0 end
+local candidate = ARGV[8]
+local created = math.max(px, tonumber(ARGV[9]))
+local i = 10
 local n = tonumber(ARGV[i]) i = i + 1
 for _ = 1, n do
   local tag, version = ARGV[i], ARGV[i + 1]
   i = i + 2
-  if current(tag) ~= version then return 0 end
+  if redis.call('GET', vp .. tag) ~= version then return 0 end
   header[#header + 1] = tag
   header[#header + 1] = version
 end
 n = tonumber(ARGV[i]) i = i + 1
 for _ = 1, n do
-  if current(ARGV[i]) ~= ARGV[i + 1] then return 0 end
+  if redis.call('GET', vp .. ARGV[i]) ~= ARGV[i + 1] then return 0 end
   i = i + 2
 end
 n = tonumber(ARGV[i]) i = i + 1
 for _ = 1, n do
   header[#header + 1] = ARGV[i]
-  header[#header + 1] = current(ARGV[i])
+  header[#header + 1] = ensure(vp .. ARGV[i], candidate, created)
   i = i + 1
 end
+for t = 4, #header, 2 do
+  local key = vp .. header[t]
+  local left = redis.call('PTTL', key)
+  if left >= 0 and left < px then redis.call('PEXPIRE', key, px) end
+end
 redis.call('SET', KEYS[1], table.concat(header, '\\t') .. '\\n' .. ARGV[i], 'PX', px)
+if ARGV[7] ~= '' then redis.call('DEL', KEYS[4]) end
 local ml = tonumber(redis.call('GET', KEYS[2]) or '0') or 0
 if px > ml then redis.call('SET', KEYS[2], px) end
 return 1
@@ -167,8 +200,8 @@ return 1
 /**
  * invalidate: KEYS[1] max-lifetime key; ARGV: version-key prefix, entry-key prefix, token,
  * floor ms, nTags, tag*, nKeys, key*, channel, message. Gives each tag the new token, for at least
- * as long as any entry can live (so an entry holding an older version can never meet that version
- * again), deletes the keys and publishes the message unless the channel is ''.
+ * as long as any entry can live, deletes the keys and their load fences (a load of one of them in
+ * flight then cannot store) and publishes the message unless the channel is ''.
  */
 export const INVALIDATE_SCRIPT = script(`
 local vp, ep, token = ARGV[1], ARGV[2], ARGV[3]
@@ -183,6 +216,7 @@ n = tonumber(ARGV[i]) i = i + 1
 local keys = {}
 for _ = 1, n do
   keys[#keys + 1] = ep .. ARGV[i]
+  keys[#keys + 1] = ep .. '#f:' .. ARGV[i]
   i = i + 1
 end
 for j = 1, #keys, 500 do redis.call('UNLINK', unpack(keys, j, math.min(j + 499, #keys))) end

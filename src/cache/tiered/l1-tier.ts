@@ -2,7 +2,7 @@ import { L1Error } from '../../core/errors.ts'
 import type { Emitter } from '../../core/events.ts'
 import { estimateBytes } from '../../core/size.ts'
 import type { StatsCounters } from '../../core/stats.ts'
-import { capLifetime, inSeconds, type Lifetime, remainingAt } from '../lifetime.ts'
+import { capL1Lifetime, inSeconds, type Lifetime, remainingAt } from '../lifetime.ts'
 import type { MemoryCache, MemoryHit, MemorySetOptions } from '../memory.ts'
 import type { Bus } from '../redis/bus.ts'
 import type { L2Read } from '../redis/operations.ts'
@@ -125,7 +125,7 @@ export class L1Tier {
     })
   }
 
-  /** Stores for min(`life`, `l1Ttl`) (see lifetime.ts); false when it was not stored. */
+  /** Stores for min(`life`, `l1Ttl`) (see `capL1Lifetime`); false when it was not stored. */
   store(
     key: string,
     value: unknown,
@@ -133,11 +133,19 @@ export class L1Tier {
     options: Pick<MemorySetOptions, 'tags' | 'guards' | 'capturedSeq' | 'bytes'>,
   ): boolean {
     if (!this.#options.writeThroughL1 || !this.trusted) return false
-    const kept = capLifetime(life, this.#options.l1TtlMs)
+    const kept = capL1Lifetime(life, this.#options.l1TtlMs)
     if (!(kept.ttlMs > 0)) return false
     try {
       const bytes = options.bytes ?? estimateBytes(value)
-      if (bytes > this.#options.maxEntryBytes) return false
+      if (bytes > this.#options.maxEntryBytes) {
+        this.#emitter?.emit('set:skipped', {
+          key,
+          tier: 'l1',
+          reason: 'too-large',
+          detail: `about ${bytes} bytes > maxEntryBytes ${this.#options.maxEntryBytes}`,
+        })
+        return false
+      }
       return this.#l1.set(key, value, { ...options, bytes, ...inSeconds(kept) })
     } catch (error) {
       this.#failed('write', error)

@@ -57,13 +57,6 @@ export class L2Guard {
     if (rethrow && this.required) throw error
   }
 
-  /** A value L2 cannot hold (its serializer failed): not a Redis failure, so the breaker stays as it is. */
-  refused(error: unknown): void {
-    this.#counters.l2Errors++
-    this.#emitter?.emit('error', { tier: 'l2', error })
-    if (this.required) throw error
-  }
-
   /** What a required L2 that cannot be used now throws: its last failure, if any. */
   unavailable(operation: string, status: string): unknown {
     return this.#lastError ?? new L2UnavailableError(operation, status)

@@ -1,6 +1,6 @@
 import type { Emitter } from '../../core/events.ts'
 import type { StatsCounters } from '../../core/stats.ts'
-import { capLifetime, inSeconds, type Lifetime } from '../lifetime.ts'
+import { capL2Lifetime, inSeconds, type Lifetime } from '../lifetime.ts'
 import type { L2Capture, L2Read } from '../redis/operations.ts'
 import type { RedisCache } from '../redis/redis-cache.ts'
 import type { GetOrSetOptions } from '../types.ts'
@@ -125,7 +125,8 @@ export class L2Tier {
   /**
    * Stores a loaded value unless a captured version moved meanwhile. Returns `undefined` when the
    * value must go nowhere (too large, or a tag moved: it may predate a write); otherwise whether L2
-   * stored it and its serialized length, which L1 counts as its size.
+   * stored it and its serialized size in bytes, which L1 counts as its size. A value the L2 format
+   * cannot carry exactly is not an error: it is left to L1, with a `set:skipped` event.
    */
   async store(
     key: string,
@@ -135,31 +136,43 @@ export class L2Tier {
     if (!this.#options.writeThroughL2) return { stored: false, bytes: undefined }
     let payload: string
     try {
+      const inexact = this.#l2.inexact(value)
+      if (inexact !== undefined) return this.#skipped(key, 'unserializable', inexact)
       payload = this.#l2.serialize(value)
     } catch (error) {
-      this.#guard.refused(error)
-      return { stored: false, bytes: undefined }
+      // A serializer that refuses what its check let through (or that has no check).
+      return this.#skipped(key, 'unserializable', error instanceof Error ? error.message : String(error))
     }
-    if (payload.length > this.#options.maxEntryBytes) return undefined
+    const bytes = Buffer.byteLength(payload)
+    if (bytes > this.#options.maxEntryBytes) {
+      this.#skipped(key, 'too-large', `${bytes} bytes > maxEntryBytes ${this.#options.maxEntryBytes}`)
+      return undefined
+    }
     const { captured, tags, guards, late } = entry
     const pick = (names: readonly string[]) =>
       captured === 'now' ? undefined : new Map(names.map((tag) => [tag, captured.versions.get(tag) ?? ''] as const))
     try {
       const ok = await this.#l2.set(key, value, {
-        ...inSeconds(capLifetime(entry.life, this.#options.l2TtlMs)),
+        ...inSeconds(capL2Lifetime(entry.life, this.#options.l2TtlMs)),
         captured: pick(tags),
         guards: pick(guards),
         epoch: captured === 'now' ? undefined : captured.epoch,
+        fence: captured === 'now' ? undefined : captured.fence,
         tags: captured === 'now' ? [...tags, ...late] : late,
         payload,
       })
       this.#guard.succeeded()
       if (!ok) return undefined
       this.#context.emitter?.emit('set', { key, tier: 'l2' })
-      return { stored: true, bytes: payload.length }
+      return { stored: true, bytes }
     } catch (error) {
       this.#guard.failed(error)
-      return { stored: false, bytes: payload.length }
+      return { stored: false, bytes }
     }
+  }
+
+  #skipped(key: string, reason: 'unserializable' | 'too-large', detail: string) {
+    this.#context.emitter?.emit('set:skipped', { key, tier: 'l2', reason, detail })
+    return { stored: false, bytes: undefined }
   }
 }

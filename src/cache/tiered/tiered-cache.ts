@@ -1,14 +1,15 @@
 import { cloneValue } from '../../core/clone.ts'
-import { CacheMissError } from '../../core/errors.ts'
+import { CacheClosedError, CacheMissError, L2UnavailableError } from '../../core/errors.ts'
 import { createEmitter, type Emitter, type Tier } from '../../core/events.ts'
 import { type CacheStats, StatsCounters } from '../../core/stats.ts'
-import { tags as checkTags, entryKey } from '../../core/validate.ts'
+import { cacheTags as checkTags, entryKey, positive } from '../../core/validate.ts'
 import { KeyPattern } from '../keys.ts'
 import { lifetime } from '../lifetime.ts'
 import type { MemoryHit } from '../memory.ts'
 import { Bus } from '../redis/bus.ts'
 import type { L2Capture } from '../redis/operations.ts'
 import type { RedisCache } from '../redis/redis-cache.ts'
+import { storedTags } from '../stored-tag.ts'
 import type { GetOrSetOptions } from '../types.ts'
 import { L1Tier } from './l1-tier.ts'
 import { L2Guard } from './l2-guard.ts'
@@ -102,10 +103,22 @@ export class TieredCache {
     return this.#outbox?.pending ?? 0
   }
 
-  /** Resolves once L2 is connected and the bus is subscribed (at once without them). */
-  async ready(): Promise<void> {
-    await this.#redis?.ready()
-    await this.#bus?.ready()
+  /**
+   * Resolves once L2 is connected and the bus is subscribed (at once without them). Rejects with
+   * `L2UnavailableError` when that has not happened within `timeoutMs` (Redis down, say: reads
+   * work meanwhile, skipping what is not ready), and with `CacheClosedError` after `close()` (at
+   * once, or when `close()` is called while it waits). It never waits longer than `timeoutMs`.
+   * @param options.timeoutMs milliseconds; default 10 000
+   */
+  async ready(options: { readonly timeoutMs?: number } = {}): Promise<void> {
+    const timeoutMs = positive('timeoutMs', options.timeoutMs, 10_000)
+    if (this.#closed) throw new CacheClosedError('ready')
+    const deadline = Date.now() + timeoutMs
+    await this.#redis?.ready(timeoutMs)
+    const left = deadline - Date.now()
+    if (this.#bus !== undefined && left <= 0 && !this.#bus.trusted)
+      throw new L2UnavailableError('ready (bus subscription)', 'not subscribed')
+    await this.#bus?.ready(Math.max(1, left))
   }
 
   /** A fresh cached value (a copy), or `undefined`. Does not load. */
@@ -126,10 +139,10 @@ export class TieredCache {
   /** Stores a value known to be current in both tiers (tag versions are read when storing). */
   async set(key: string, value: unknown, options: TieredSetOptions = {}): Promise<void> {
     entryKey('key', key)
-    checkCallOptions(options)
+    const checked = checkCallOptions(options)
     const seq = this.#l1?.capture()
     // Skipped while L2 is owed invalidations or the breaker is open: L1 only, as for a load.
-    await this.#store(key, value, options, seq, (await this.#l2?.reachable()) ? 'now' : undefined)
+    await this.#store(key, value, checked, seq, (await this.#l2?.reachable()) ? 'now' : undefined)
   }
 
   /** Removes one key from both tiers on every instance. */
@@ -141,13 +154,13 @@ export class TieredCache {
    * Drops every entry carrying one of these tags, in both tiers and on every instance. L1 is done
    * before this returns its promise, so this instance never serves the old value after the call.
    */
-  async invalidateTags(tags: readonly string[]): Promise<void> {
-    checkTags('tags', tags)
+  async invalidateTags(given: readonly string[]): Promise<void> {
+    const tags = storedTags(checkTags('tags', given))
     if (tags.length === 0) return
     this.#counters.invalidations++
     this.#l1?.invalidate((l1) => l1.invalidateTags(tags))
     this.#flights.detach({ tags })
-    this.#emitter?.emit('invalidate', { tags })
+    this.#emitter?.emit('invalidate', { tags: given })
     await this.#send({ kind: 'tags', tags: [...tags], keys: [] })
   }
 
@@ -194,17 +207,17 @@ export class TieredCache {
         return hit.value
       }
     }
-    checkCallOptions(options)
+    const call = checkCallOptions(options)
     switch (policy) {
       case 'network-only':
-        return this.#loadAndStore(key, loader, options)
+        return this.#loadAndStore(key, loader, call)
       case 'network-first':
         try {
-          return await this.#loadAndStore(key, loader, options)
+          return await this.#loadAndStore(key, loader, call)
         } catch (error) {
-          const cached = await this.#readAny<T>(key, options.meta)
+          const cached = await this.#readAny<T>(key, call.meta)
           if (cached !== undefined) return cached.value
-          return this.#graceOrThrow(key, options, error)
+          return this.#graceOrThrow(key, call, error)
         }
       case 'cache-only': {
         const cached = await this.#readAny<T>(key, options.meta)
@@ -215,7 +228,7 @@ export class TieredCache {
         return cached.value
       }
       default:
-        return this.#coalesced(key, loader, options)
+        return this.#coalesced(key, loader, call)
     }
   }
 
@@ -257,8 +270,15 @@ export class TieredCache {
   /** Starts one background refresh of `key` unless a load of it is already running. */
   #refresh<T>(key: string, loader: Loader<T>, options: GetOrSetOptions<T>): void {
     if (this.#flights.has(key)) return
+    let call: GetOrSetOptions<T>
+    try {
+      // The hit path that served the stale value checked nothing: options are checked here.
+      call = checkCallOptions(options)
+    } catch {
+      return
+    }
     // The stale value was served; a failed refresh leaves it until its window ends and is retried.
-    this.#flights.start(key, captureList(options), this.#fetch(key, loader, options, true)).catch(() => {})
+    this.#flights.start(key, captureList(call), this.#fetch(key, loader, call, true)).catch(() => {})
   }
 
   /**
@@ -362,7 +382,7 @@ export class TieredCache {
     const life = lifetime(options.ttl ?? this.#options.defaultTtl, options.swr, options.grace)
     const tags = options.tags ?? []
     const guards = options.guards ?? []
-    const late = checkTags('tags', options.lateTags?.(value) ?? [])
+    const late = storedTags(checkTags('tags', options.lateTags?.(value) ?? []))
     let stored = false
     let bytes: number | undefined
     if (this.#l2 !== undefined && captured !== undefined) {

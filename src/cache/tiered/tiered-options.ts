@@ -1,8 +1,9 @@
 import type { CacheEventSink } from '../../core/events.ts'
-import { bool, fail, func, integer, number, object, positive, seconds, tags } from '../../core/validate.ts'
+import { bool, cacheTags, fail, func, integer, number, object, positive, seconds } from '../../core/validate.ts'
 import { StampedeLock, type StampedeLockOptions } from '../lock.ts'
 import { MemoryCache } from '../memory.ts'
 import { RedisCache } from '../redis/redis-cache.ts'
+import { storedTags } from '../stored-tag.ts'
 import type { GetOrSetOptions } from '../types.ts'
 
 /** Options of `TieredCache`. Durations in seconds. */
@@ -77,7 +78,8 @@ export interface TieredCacheOptions {
    */
   readonly now?: () => number
   /**
-   * A value larger than this (serialized length, or an estimate without L2) is returned, not cached.
+   * A value larger than this many bytes (its serialized UTF-8 size, or an estimate without L2) is
+   * returned, not cached (a `set:skipped` event says so).
    * @default 1_048_576
    */
   readonly maxEntryBytes?: number
@@ -167,12 +169,17 @@ export function resolveTieredOptions(options: TieredCacheOptions): ResolvedTiere
   }
 }
 
-/** Checks the options of one call, before it loads. `ttl` 0 is allowed: the value is returned, not cached (unless `swr` keeps it as stale). */
-export function checkCallOptions(options: GetOrSetOptions<never>): void {
+/**
+ * Checks the options of one call, before it loads, and returns them with their tags and guards in
+ * their stored form (stored-tag.ts; the same object when none changes). `ttl` 0 is allowed: the
+ * value is returned, not cached (unless `swr` keeps it as stale).
+ */
+export function checkCallOptions<T>(options: GetOrSetOptions<T>): GetOrSetOptions<T> {
   seconds('ttl', options.ttl, 0)
   seconds('swr', options.swr, 0)
-  if (options.tags) tags('tags', options.tags)
-  if (options.guards) tags('guards', options.guards)
+  const tags = options.tags && storedTags(cacheTags('tags', options.tags))
+  const guards = options.guards && storedTags(cacheTags('guards', options.guards))
+  return tags === options.tags && guards === options.guards ? options : { ...options, tags, guards }
 }
 
 /** The tags a load captures before it runs: its tags and its guards. */

@@ -71,17 +71,18 @@ describe('RedisCache', () => {
     expect(await cache.get('null')).toMatchObject({ hit: true, value: null })
   })
 
-  it('captures the current versions of the asked tags in the same round trip as the read', async () => {
+  it('captures the current versions of the asked tags in the same round trip as the read, creating missing ones', async () => {
     const cache = await l2()
     const before = await cache.get('k', ['t', 'u'])
-    expect([...before.versions!]).toEqual([
-      ['t', ''],
-      ['u', ''],
-    ])
+    // A tag never seen gets a version at once (never ''), one no entry can hold already.
+    expect([...before.versions!.keys()]).toEqual(['t', 'u'])
+    for (const version of before.versions!.values()) expect(version).toMatch(new RegExp(`^${cache.instanceId}\\.`))
+    expect(await admin.exists(cache.layout.version(0, 't'), cache.layout.version(0, 'u'))).toBe(2)
     await cache.invalidate(['t'])
     const after = await cache.get('k', ['t', 'u'])
     expect(after.versions!.get('t')).toMatch(new RegExp(`^${cache.instanceId}\\.`))
-    expect(after.versions!.get('u')).toBe('')
+    expect(after.versions!.get('t')).not.toBe(before.versions!.get('t'))
+    expect(after.versions!.get('u')).toBe(before.versions!.get('u'))
     expect((await cache.capture(['t', 'u'], 'k')).versions).toEqual(after.versions)
   })
 

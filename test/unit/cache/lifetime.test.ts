@@ -1,15 +1,21 @@
 import { describe, expect, it } from 'vitest'
-import { capLifetime, lifetime, remainingAt, totalMs, windowAt } from '../../../src/cache/lifetime.ts'
+import { capL1Lifetime, capL2Lifetime, lifetime, remainingAt, totalMs, windowAt } from '../../../src/cache/lifetime.ts'
 
 describe('lifetime', () => {
   it('keeps a life shorter than the cap whole, stale and grace windows included', () => {
     const life = lifetime(30, 10, 5)
-    expect(capLifetime(life, 60_000)).toEqual({ ttlMs: 30_000, swrMs: 10_000, graceMs: 5_000 })
-    expect(capLifetime(life, 30_000)).toBe(life)
+    for (const cap of [capL1Lifetime, capL2Lifetime]) {
+      expect(cap(life, 60_000)).toEqual({ ttlMs: 30_000, swrMs: 10_000, graceMs: 5_000 })
+      expect(cap(life, 30_000)).toBe(life)
+    }
   })
 
-  it('cuts a longer life to the cap, drops its stale window and keeps its grace window', () => {
-    expect(capLifetime(lifetime(300, 60, 120), 60_000)).toEqual({ ttlMs: 60_000, swrMs: 0, graceMs: 120_000 })
+  it('cuts a longer life to the L1 cap, drops its stale window and keeps its grace window', () => {
+    expect(capL1Lifetime(lifetime(300, 60, 120), 60_000)).toEqual({ ttlMs: 60_000, swrMs: 0, graceMs: 120_000 })
+  })
+
+  it('cuts a longer life to the L2 cap and keeps its stale and grace windows: min(ttl, l2Ttl) + swr', () => {
+    expect(capL2Lifetime(lifetime(300, 60, 120), 60_000)).toEqual({ ttlMs: 60_000, swrMs: 60_000, graceMs: 120_000 })
   })
 
   it('turns a life into instants and back', () => {
@@ -22,6 +28,7 @@ describe('lifetime', () => {
   it('leaves a past fresh time negative, so a tier refuses to store it', () => {
     const left = remainingAt(5_000, windowAt(0, lifetime(1, 10)))
     expect(left.ttlMs).toBe(-4_000)
-    expect(capLifetime(left, 60_000).ttlMs).toBeLessThan(0)
+    expect(capL1Lifetime(left, 60_000).ttlMs).toBeLessThan(0)
+    expect(capL2Lifetime(left, 60_000).ttlMs).toBeLessThan(0)
   })
 })

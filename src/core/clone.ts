@@ -61,15 +61,20 @@ function copy(value: unknown): unknown {
     for (const v of value) out.add(copy(v))
     return out
   }
+  if (value instanceof Error) return copyError(value, proto as object)
   const out = Object.create(proto) as Record<string, unknown>
-  if (value instanceof Error) {
-    // message, stack and cause are own properties that are not enumerable.
-    for (const [key, descriptor] of Object.entries(Object.getOwnPropertyDescriptors(value))) {
-      if ('value' in descriptor) descriptor.value = copy(descriptor.value)
-      Object.defineProperty(out, key, descriptor)
-    }
-    return out
-  }
   for (const key of Object.keys(value)) out[key] = copy((value as Record<string, unknown>)[key])
+  return out
+}
+
+/** A real error (what `util.types.isNativeError` and test matchers recognise) of the same class, with copies of every own property (message, stack and cause are not enumerable). */
+function copyError(error: Error, proto: object): Error {
+  const out = Reflect.construct(Error, []) as Error
+  Object.setPrototypeOf(out, proto)
+  if (!Object.hasOwn(error, 'stack')) delete out.stack
+  for (const [key, descriptor] of Object.entries(Object.getOwnPropertyDescriptors(error))) {
+    if ('value' in descriptor) descriptor.value = copy(descriptor.value)
+    Object.defineProperty(out, key, descriptor)
+  }
   return out
 }

@@ -88,6 +88,21 @@ export class RedisServer {
     this.#child = undefined
   }
 
+  /**
+   * SIGSTOP: the process stops answering (and reading its sockets) without closing a connection,
+   * as a host that hangs. `resume()` (SIGCONT) lets it go on where it stopped.
+   */
+  pause(): void {
+    const pid = this.pid
+    if (pid === undefined) throw new Error('redis-server is not running')
+    process.kill(pid, 'SIGSTOP')
+  }
+
+  resume(): void {
+    const pid = this.pid
+    if (pid !== undefined) process.kill(pid, 'SIGCONT')
+  }
+
   /** Kills this child (by its PID) and resolves once it has exited. */
   async stop(): Promise<void> {
     const child = this.#child

@@ -131,21 +131,11 @@ export async function command<T>(
 export async function endConnection(redis: RedisConnection, timeoutMs = 1_000): Promise<void> {
   if (redis.status !== 'ready') return redis.disconnect()
   const ended = new Promise<void>((resolve) => redis.once('end', () => resolve()))
-  let timer: NodeJS.Timeout | undefined
-  const late = new Promise<void>((resolve) => {
-    timer = setTimeout(() => {
-      redis.disconnect()
-      resolve()
-    }, timeoutMs)
-  })
+  const timer = setTimeout(() => redis.disconnect(), timeoutMs)
   try {
-    await Promise.race([
-      (async () => {
-        await redis.quit().catch(() => redis.disconnect())
-        await ended
-      })(),
-      late,
-    ])
+    // A disconnect ends the connection at once (no reconnection follows a manual close).
+    await redis.quit().catch(() => redis.disconnect())
+    await ended
   } finally {
     clearTimeout(timer)
   }

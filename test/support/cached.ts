@@ -26,6 +26,8 @@ export interface InstanceSetup {
    * where the database is (a delay or a failure of the database, for race and fault tests).
    */
   readonly under?: (base: AnyPrisma) => AnyPrisma
+  /** Extends the cached client: extensions an application applies after the cache. */
+  readonly over?: (cached: AnyPrisma) => AnyPrisma
 }
 
 /**
@@ -44,7 +46,8 @@ export async function cachedInstance(
   events.on('error', () => {})
   const { counter, client } = countQueries(setup.under ? setup.under(base) : base)
   const redis = options.redis === undefined ? bed.redis() : options.redis
-  const prisma = client.$extends(tieredCache({ prefix: `${bed.prefix}-${provider}`, events, ...options, redis }))
+  const extended = client.$extends(tieredCache({ prefix: `${bed.prefix}-${provider}`, events, ...options, redis }))
+  const prisma = (setup.over ? setup.over(extended as unknown as AnyPrisma) : extended) as typeof extended
   bed.defer(() => prisma.$cache.close())
   await prisma.$cache.ready()
   /** Resolves at the next invalidation message this instance receives from another one. */

@@ -23,6 +23,15 @@ export interface ModelCheckOptions {
   readonly label?: string
   /** @default 250 */
   readonly busDeadlineMs?: number
+  /**
+   * Other extensions around the cache, as an application chains them: `under` is applied before
+   * the cache, `over` after it; the uncached client gets the same chain without the cache.
+   * @default no other extension
+   */
+  readonly chain?: {
+    readonly under?: (client: AnyPrisma) => AnyPrisma
+    readonly over?: (client: AnyPrisma) => AnyPrisma
+  }
 }
 
 /** What a run of {@link runModelCheck} saw. */
@@ -271,10 +280,12 @@ export async function runModelCheck(options: ModelCheckOptions): Promise<ModelCh
   const { bed, provider, seed: SEED, ops: OPS } = options
   const BUS_DEADLINE_MS = options.busDeadlineMs ?? 250
   const extra = options.redis === undefined ? {} : { redis: options.redis }
-  const truth = await bed.prisma(provider)
-  const a: Instance = await cachedInstance(bed, provider, { auto: true, ...extra })
-  const b: Instance = await cachedInstance(bed, provider, { auto: true, ...extra })
-  const counters = await seed(truth)
+  const { under = (c: AnyPrisma) => c, over = (c: AnyPrisma) => c } = options.chain ?? {}
+  const plain = await bed.prisma(provider)
+  const truth = over(under(plain))
+  const a: Instance = await cachedInstance(bed, provider, { auto: true, ...extra }, { under, over })
+  const b: Instance = await cachedInstance(bed, provider, { auto: true, ...extra }, { under, over })
+  const counters = await seed(plain)
   const r = random(SEED)
   const history: string[] = []
   const fail = (message: string): never => {

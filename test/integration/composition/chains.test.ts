@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
+import { readReplicas } from '@prisma/extension-read-replicas'
 import { afterAll, describe, expect, it } from 'vitest'
 import { tieredCache } from '../../../src/prisma/extension.ts'
 import { type AnyPrisma, providers, Testbed } from '../../support/factory.ts'
@@ -165,6 +166,19 @@ describe.each(providers)('extension chains on %s', (provider) => {
       await plain.post.findMany({ where: { title: 'welcome' } }),
     )
     expect((await plain.post.findMany({ where: { title: 'welcome' } })).length).toBe(before.length + 1)
+  })
+
+  it('read replicas under the cache with a query extension over it: reads are right, and uncached', async () => {
+    const plain = await base()
+    const replica = await base()
+    const user = await plain.user.create({ data: { email: email(), name: 'routed' } })
+    const cached = plain.$extends(readReplicas({ replicas: [replica] })).$extends(cache())
+    close(cached)
+    await cached.$cache.ready()
+    const client = cached.$extends(passThrough) as unknown as AnyPrisma
+    expect(await settles(client.user.findUnique({ where: { id: user.id } }))).toEqual(user)
+    expect(await settles(client.user.findUnique({ where: { id: user.id } }))).toEqual(user)
+    expect(cached.$cache.stats()).toMatchObject({ hits: 0, misses: 0 })
   })
 
   it('a destructured read method works as on the plain client', async () => {

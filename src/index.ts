@@ -18,6 +18,9 @@ export type { CacheEventMap, CacheEventName, CacheEventSink } from './core/event
 export { METRICS_CONTENT_TYPE } from './metrics/exposition.ts'
 export { DEFAULT_LATENCY_BUCKETS } from './metrics/instruments.ts'
 export type { MetricsOption, MetricsOptions } from './metrics/options.ts'
+export { ChangeCaptureError } from './prisma/change-capture/errors.ts'
+export type { ChangeCaptureOptions } from './prisma/change-capture/link.ts'
+export { changeCaptureDropSql, changeCaptureSql } from './prisma/change-capture/sql.ts'
 export type { AccelerateCompat, CacheClient, InvalidateInput, WrapOptions } from './prisma/client-cache.ts'
 export { tieredCache } from './prisma/extension.ts'
 export type {

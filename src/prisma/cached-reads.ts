@@ -31,6 +31,8 @@ export interface CachedReadsSetup {
   readonly identity: ClientIdentity
   /** With `replicaLag`: the recent writes whose reads are not stored. */
   readonly lag: ReplicaLag | undefined
+  /** False while reads must bypass the cache (change capture not listening). */
+  readonly usable?: () => boolean
 }
 
 /**
@@ -47,6 +49,7 @@ export class CachedReads {
   readonly #identity: ClientIdentity
   readonly #lag: ReplicaLag | undefined
   readonly #chainReads: ChainReads
+  readonly #usable: () => boolean
 
   constructor(setup: CachedReadsSetup) {
     this.#options = setup.options
@@ -57,6 +60,7 @@ export class CachedReads {
     this.#identity = setup.identity
     this.#lag = setup.lag
     this.#chainReads = setup.chainReads
+    this.#usable = setup.usable ?? (() => true)
   }
 
   /**
@@ -87,7 +91,7 @@ export class CachedReads {
       strategy === undefined && (cache === true || cache === undefined)
         ? this.#plans.get(model, cache === true)
         : planRead(this.#options, model, cache, strategy)
-    if (!plan) return withNoCacheInfo(direct() as object)
+    if (!plan || !this.#usable()) return withNoCacheInfo(direct() as object)
     const stripped = queryArgs ?? {}
     if (chain.kind === 'hook') {
       return new CachedPrismaPromise(
@@ -159,7 +163,7 @@ export class CachedReads {
       marked.cacheStrategy === undefined && (marked.cache === true || marked.cache === undefined)
         ? this.#plans.get(model, marked.cache === true)
         : planRead(this.#options, model, marked.cache, marked.cacheStrategy)
-    if (!plan) return query(args)
+    if (!plan || !this.#usable()) return query(args)
     // No OrThrow emulation here: the hook sees the operation itself, and a not-found throws from `query`.
     const run = (keys: ClientKeyScope) =>
       this.#cachedRead(keys, () => query(args), model, operation, operation, args, plan, marked)

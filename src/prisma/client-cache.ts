@@ -79,6 +79,8 @@ export interface ClientCacheSetup {
   readonly metrics: CacheMetrics | undefined
   /** Told of a clear made here (the `replicaLag` window). */
   readonly onClear?: () => void
+  /** Change capture's listener: `ready()` waits for it, `close()` ends it. */
+  readonly listener?: { start(): Promise<void>; close(): Promise<void> }
 }
 
 /** The cache layer under each `$cache`; internal, for tests that drive the lower layer directly. */
@@ -147,9 +149,11 @@ export function clientCache(setup: ClientCacheSetup): { $cache: CacheClient; $ac
       setup.onClear?.()
       return cache.clear()
     },
-    ready: () => Promise.all([cache.ready(), identity.known().catch(() => {})]).then(() => {}),
+    ready: () => Promise.all([cache.ready(), identity.known().catch(() => {}), setup.listener?.start()]).then(() => {}),
     stats: () => cache.stats(),
-    close: () => cache.close(),
+    close: async () => {
+      await Promise.all([cache.close(), setup.listener?.close()])
+    },
     metrics: () =>
       renderCacheMetrics(
         { stats: cache.stats(), pendingInvalidations: cache.pendingInvalidations, l1Trusted: cache.l1Trusted },

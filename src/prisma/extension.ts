@@ -3,6 +3,8 @@ import { CacheMetrics } from '../metrics/collector.ts'
 import { splitMetricsOption } from '../metrics/options.ts'
 import { type AnyClient, CachedReads } from './cached-reads.ts'
 import { ChainReads, ChainRegistry } from './chain.ts'
+import { ChangeCaptureLink } from './change-capture/link.ts'
+import { captureTables } from './change-capture/tables.ts'
 import { clientCache } from './client-cache.ts'
 import { ClientIdentity, clientShape, databaseIdentity } from './identity.ts'
 import { readMethods } from './model-methods.ts'
@@ -12,6 +14,7 @@ import { CachedPrismaPromise } from './prisma-promise.ts'
 import { QueryHooks } from './query-hook.ts'
 import { ReplicaLag } from './replica-lag.ts'
 import { buildDataModel } from './schema/datamodel.ts'
+import { entityTag, modelTag } from './tags/vocabulary.ts'
 import { buildTiers } from './tiers.ts'
 import { TransactionScope, transactionOverride } from './transactions.ts'
 
@@ -31,12 +34,22 @@ export function tieredCache(options?: TieredCacheOptions) {
     const metrics = split.metrics ? new CacheMetrics(split.metrics) : undefined
     const lag = resolved.replicaLag > 0 ? new ReplicaLag(resolved.replicaLag) : undefined
     const events = metrics ? metrics.sink(resolved.events) : resolved.events
-    const cache = buildTiers(resolved, lag ? lag.sink(events) : events)
+    const { cache, l1 } = buildTiers(resolved, lag ? lag.sink(events) : events)
     const dataModel = buildDataModel(
       internals._runtimeDataModel as Parameters<typeof buildDataModel>[0],
       (internals._engineConfig as { inlineSchema?: string } | undefined)?.inlineSchema,
     )
     const models = dataModel.models
+    const changes =
+      resolved.changeCapture &&
+      new ChangeCaptureLink(
+        resolved.changeCapture,
+        captureTables(client),
+        cache,
+        l1,
+        models.flatMap((model) => [modelTag(model), entityTag(model)]),
+        events,
+      )
     const identity = new ClientIdentity(
       resolved.prefix,
       dataModel.fingerprint,
@@ -55,6 +68,7 @@ export function tieredCache(options?: TieredCacheOptions) {
       chainReads,
       identity,
       lag,
+      ...(changes && { usable: () => changes.listening }),
     })
     const hooks = new QueryHooks({ cache, dataModel, transactions, reads, chainReads })
     const onQuery = metrics ? (model: string | undefined) => metrics.query(model) : undefined
@@ -103,6 +117,7 @@ export function tieredCache(options?: TieredCacheOptions) {
     const { $cache, $accelerate } = clientCache({
       options: resolved,
       cache,
+      ...(changes && { listener: changes }),
       identity,
       dataModel,
       metrics,
@@ -124,7 +139,7 @@ export function tieredCache(options?: TieredCacheOptions) {
             // Scripts that only call $disconnect() exit: the connections the cache opened itself are
             // closed with the client (a read after it goes to the database, uncached).
             async $disconnect(this: { $parent: { $disconnect(): Promise<void> } }) {
-              await cache.close()
+              await $cache.close()
               return this.$parent.$disconnect()
             },
             // @prisma/extension-read-replicas applied before the cache: its $primary() is the client
@@ -154,6 +169,7 @@ export function tieredCache(options?: TieredCacheOptions) {
       return stackTop(withHook)
     }
 
+    changes?.start()
     const chains = new ChainRegistry()
     const extender = chains.extender(realExtends, (hook) => hooks.extension(hook, onQuery), stackTop)
     // The declared type: what Prisma infers for our components (the others are untyped on purpose,

@@ -7,11 +7,13 @@ import {
   tags as checkTags,
   fail,
   isPlainObject,
+  object,
   onlyKeys,
   integer as positiveInteger,
   seconds,
 } from '../core/validate.ts'
 import type { MetricsOption } from '../metrics/options.ts'
+import type { ChangeCaptureOptions } from './change-capture/link.ts'
 
 /** Caching of one model's reads. Giving one turns caching on for that model's reads. */
 export interface ModelPolicy {
@@ -127,6 +129,16 @@ export interface TieredCacheOptions extends MetricsOption {
    * @default undefined
    */
   readonly namespace?: string
+  /**
+   * PostgreSQL change capture: every committed change, through this client or not (raw SQL,
+   * another service, a migration), invalidates as the same write through the client would.
+   * Install the triggers first with `changeCaptureSql(prisma)` (or `npx tiered-cache
+   * change-capture-sql`). While its listening session is down, reads of this instance bypass the
+   * cache. Needs the `pg` package.
+   * @example { changeCapture: { url: process.env.DATABASE_URL } }
+   * @default undefined
+   */
+  readonly changeCapture?: ChangeCaptureOptions
 }
 
 /** Sharing one database query per key across instances. */
@@ -196,6 +208,7 @@ export interface ResolvedOptions {
   readonly stampede: { readonly lock: boolean; readonly waitMs: number }
   readonly replicaLag: number
   readonly namespace: string | undefined
+  readonly changeCapture: ChangeCaptureOptions | undefined
 }
 
 const TOP_LEVEL = new Set([
@@ -215,6 +228,7 @@ const TOP_LEVEL = new Set([
   'stampede',
   'replicaLag',
   'namespace',
+  'changeCapture',
   // Taken apart by tieredCache() before this runs (metrics.ts checks it); allowed here for callers of resolveOptions.
   'metrics',
 ])
@@ -313,5 +327,17 @@ export function resolveOptions(options: TieredCacheOptions = {}): ResolvedOption
     },
     replicaLag: seconds('replicaLag', options.replicaLag, 0),
     namespace: options.namespace === undefined ? undefined : checkKey('namespace', options.namespace),
+    changeCapture: changeCaptureOption(options.changeCapture),
   }
+}
+
+const CHANGE_CAPTURE_KEYS: ReadonlySet<string> = new Set(['url', 'prefix', 'channel', 'timeoutMs'])
+
+function changeCaptureOption(value: unknown): ChangeCaptureOptions | undefined {
+  if (value === undefined) return undefined
+  const given = object('changeCapture', value, CHANGE_CAPTURE_KEYS, 'an object { url, prefix?, channel?, timeoutMs? }')
+  if (typeof given.url !== 'string' || !/^postgres(ql)?:\/\//.test(given.url)) {
+    fail('changeCapture.url', 'a postgres:// or postgresql:// connection string', given.url)
+  }
+  return given as unknown as ChangeCaptureOptions
 }

@@ -14,7 +14,13 @@ const serializer = createSerializer({ Decimal })
  * `close()`, ended by the RedisCache; an instance is the caller's), the bus, the stampede lock.
  * Tier lifetimes are given once, as `l1Ttl` and `l2Ttl`: the cache layer cuts each entry to them.
  */
-export function buildTiers(options: ResolvedOptions, events: CacheEventSink | undefined): TieredCache {
+export interface Tiers {
+  readonly cache: TieredCache
+  /** This instance's L1 (change capture empties it after missing changes). */
+  readonly l1: MemoryCache | undefined
+}
+
+export function buildTiers(options: ResolvedOptions, events: CacheEventSink | undefined): Tiers {
   const { l1, l2 } = options
   // With `l2: false` Redis still carries invalidations, so other instances' L1s hear of writes.
   const shared = options.redis
@@ -25,8 +31,9 @@ export function buildTiers(options: ResolvedOptions, events: CacheEventSink | un
         ...(l2 && { timeoutMs: l2.timeoutMs }),
       })
     : undefined
-  return new TieredCache({
-    l1: l1 ? new MemoryCache({ max: l1.max, maxBytes: l1.maxBytes }) : false,
+  const memory = l1 ? new MemoryCache({ max: l1.max, maxBytes: l1.maxBytes }) : undefined
+  const cache = new TieredCache({
+    l1: memory ?? false,
     l2: l2 ? (shared ?? false) : false,
     ...(!l2 && shared && { bus: shared }),
     lock: shared !== undefined && l2 !== false && options.stampede.lock && { waitMs: options.stampede.waitMs },
@@ -37,4 +44,5 @@ export function buildTiers(options: ResolvedOptions, events: CacheEventSink | un
     events,
     maxEntryBytes: options.maxEntryBytes,
   })
+  return { cache, l1: memory }
 }

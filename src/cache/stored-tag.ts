@@ -21,3 +21,11 @@ export function storedTags(tags: readonly string[]): readonly string[] {
   for (const tag of tags) if (tag.length > MAX_TAG_LENGTH) return tags.map(storedTag)
   return tags
 }
+
+/** Captured versions keyed by their tags' stored forms (the same map when none changes). */
+export function storedVersions(versions: ReadonlyMap<string, string> | undefined): ReadonlyMap<string, string> {
+  if (versions === undefined) return new Map()
+  const tags = [...versions.keys()]
+  if (storedTags(tags) === tags) return versions
+  return new Map([...versions].map(([tag, version]) => [storedTag(tag), version] as const))
+}

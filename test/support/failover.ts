@@ -1,4 +1,5 @@
 import type { Instance } from './cached.ts'
+import type { RedisServer } from './redis-server.ts'
 
 /** What a failover under load came to. */
 export interface FailoverTally {
@@ -104,4 +105,21 @@ export async function expectNothingStale(
       }
     }
   return compared
+}
+
+/**
+ * Makes `replica` fall behind its master for real: stops it (SIGSTOP), then writes `megabytes` of
+ * filler through `fill` (to its master), more than the sockets between them buffer, so that what
+ * the master is told next stays in the master's memory and a crash of the master loses it (a
+ * replica only stopped would still find it in its socket). `resume()` lets the replica go on.
+ */
+export async function starveReplica(
+  replica: RedisServer,
+  fill: (filler: string) => Promise<unknown>,
+  megabytes = 16,
+): Promise<{ resume: () => void }> {
+  replica.pause()
+  const filler = 'x'.repeat(1 << 20)
+  for (let i = 0; i < megabytes; i++) await fill(filler)
+  return { resume: () => replica.resume() }
 }

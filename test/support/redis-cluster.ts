@@ -144,6 +144,26 @@ export class RedisCluster {
     throw new Error(`no node has a client matching ${needle}`)
   }
 
+  /** The live master that serves `slot` now, and its replica (from a live node's CLUSTER NODES). */
+  async shardOf(slot: number): Promise<{ master: RedisServer; replica: RedisServer | undefined }> {
+    const lines = (await this.#ask('CLUSTER', 'NODES')).split('\n').map((line) => line.trim().split(' '))
+    const port = (fields: string[]) => Number(fields[1]?.split('@')[0]?.split(':')[1])
+    const owner = lines.find(
+      (fields) =>
+        fields[2]?.includes('master') &&
+        !fields[2].includes('fail') &&
+        fields.slice(8).some((range) => {
+          const [from, to = from] = range.split('-').map(Number)
+          return from !== undefined && slot >= from && slot <= (to ?? from)
+        }),
+    )
+    const master = this.servers.find((server) => owner && server.port === port(owner))
+    if (!owner || !master) throw new Error(`no live master serves slot ${slot}`)
+    const replicaLine = lines.find((fields) => fields[2]?.includes('slave') && fields[3] === owner[0])
+    const replica = this.servers.find((server) => replicaLine && server.port === port(replicaLine))
+    return { master, replica }
+  }
+
   /** `kill -9` of one master; resolves once it has exited (its replica takes over after the node timeout). */
   async crashMaster(): Promise<RedisServer> {
     const [master] = await this.masters()

@@ -12,13 +12,16 @@ export const SENTINEL_MASTER = 'ptc-master'
 /**
  * A Sentinel-managed Redis of this test only, on loopback: one master, one replica and three
  * Sentinels (quorum 2), started as child processes and stopped by PID. `crashMaster()` kills the
- * master with SIGKILL and resolves once the Sentinels have promoted the replica.
+ * master with SIGKILL and resolves once the Sentinels have promoted the replica; `rejoin()` starts
+ * the killed one again, which the Sentinels make the new master's replica (for another failover).
  */
 export class RedisSentinelGroup {
   readonly #dir: string
   readonly #sentinels: { port: number; child: ChildProcess }[] = []
   #master: RedisServer
   #replica: RedisServer | undefined
+  /** The master `crashMaster()` killed, until `rejoin()`. */
+  #down: RedisServer | undefined
 
   private constructor(dir: string, master: RedisServer, replica: RedisServer) {
     this.#dir = dir
@@ -51,6 +54,15 @@ export class RedisSentinelGroup {
     return this.#master.port
   }
 
+  get master(): RedisServer {
+    return this.#master
+  }
+
+  /** The replica, while there is one (none between `crashMaster()` and `rejoin()`). */
+  get replica(): RedisServer | undefined {
+    return this.#replica
+  }
+
   /** An ioredis connection through the Sentinels, as production code opens one. */
   client(): Redis {
     const redis = new Redis({
@@ -65,9 +77,10 @@ export class RedisSentinelGroup {
 
   /**
    * `kill -9` of the master; resolves with the new master's port once a Sentinel reports the switch
-   * (`+switch-master` on its pub/sub) and the promoted replica answers as a master.
+   * (`+switch-master` on its pub/sub) and the promoted replica answers as a master. `afterKill`
+   * runs once the master is dead (a paused replica resumed, say).
    */
-  async crashMaster(): Promise<{ killed: number; promoted: number }> {
+  async crashMaster(options: { afterKill?: () => void } = {}): Promise<{ killed: number; promoted: number }> {
     const killed = this.#master.port
     const watcher = new Redis({ port: this.#sentinels[0]!.port, host: '127.0.0.1', lazyConnect: true })
     watcher.on('error', () => {})
@@ -75,6 +88,7 @@ export class RedisSentinelGroup {
     await watcher.subscribe('+switch-master')
     const switched = once(watcher, 'message')
     await this.#master.crash()
+    options.afterKill?.()
     const [, message] = (await switched) as [string, string]
     watcher.disconnect()
     // "<name> <old-ip> <old-port> <new-ip> <new-port>"
@@ -86,9 +100,47 @@ export class RedisSentinelGroup {
       await new Promise((resolve) => setTimeout(resolve, 50))
     }
     probe.disconnect()
+    this.#down = this.#master
     this.#master = this.#replica
     this.#replica = undefined
     return { killed, promoted }
+  }
+
+  /**
+   * Starts the master `crashMaster()` killed again, on its port and empty (no persistence), as a
+   * replica of the new master (where the Sentinels already list it). Resolves once it is in sync
+   * and every Sentinel counts it as a live replica, so another failover can promote it.
+   */
+  async rejoin(): Promise<void> {
+    const down = this.#down
+    if (!down) throw new Error('no crashed master to bring back')
+    const server = await RedisServer.start({
+      port: down.port,
+      args: ['--replicaof', '127.0.0.1', String(this.#master.port)],
+    })
+    this.#down = undefined
+    this.#replica = server
+    await this.#waitForReplica(this.#master.port, 1)
+    const clients = this.#sentinels.map(({ port }) => new Redis({ port, host: '127.0.0.1' }))
+    try {
+      for (let i = 0; i < 400; i++) {
+        const live = await Promise.all(
+          clients.map(async (client) => {
+            const replicas = (await client.call('SENTINEL', 'REPLICAS', SENTINEL_MASTER)) as string[][]
+            return replicas.some((fields) => {
+              const info = new Map<string, string>()
+              for (let f = 0; f + 1 < fields.length; f += 2) info.set(fields[f]!, fields[f + 1]!)
+              return info.get('port') === String(server.port) && !/s_down|disconnected/.test(info.get('flags') ?? '')
+            })
+          }),
+        )
+        if (live.every(Boolean)) return
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+      throw new Error('the Sentinels did not see the rejoined replica within 20 s')
+    } finally {
+      for (const client of clients) client.disconnect()
+    }
   }
 
   async stop(): Promise<void> {
@@ -99,6 +151,7 @@ export class RedisSentinelGroup {
       await exited
     }
     this.#sentinels.length = 0
+    await this.#down?.stop()
     await this.#replica?.stop()
     await this.#master.stop()
     await rm(this.#dir, { recursive: true, force: true })

@@ -1,16 +1,18 @@
 import { randomBytes } from 'node:crypto'
 import type { Redis } from 'ioredis'
-import { CacheClosedError, L2NotDurableError, L2UnavailableError } from '../../core/errors.ts'
+import { CacheClosedError, L2UnavailableError } from '../../core/errors.ts'
 import { serializer as defaultSerializer, type Serializer } from '../../core/serializer.ts'
 import { cacheTags as checkTags, entryKey, fail, func, integer, object, positive } from '../../core/validate.ts'
 import { KeyPattern } from '../keys.ts'
 import { lifetime, totalMs, windowAt } from '../lifetime.ts'
-import { storedTags } from '../stored-tag.ts'
+import { storedTags, storedVersions } from '../stored-tag.ts'
 import { encodeBusMessage } from './bus-message.ts'
 import { command, endConnection, isCluster, openSubscriber, type RedisConnection, useConnection } from './connection.ts'
+import { awaitReplicas, checkDurable, type Durable } from './durable.ts'
 import { decodeEntry } from './entry.ts'
 import { KeyLayout } from './layout.ts'
 import type { L2Capture, L2GetOptions, L2Read, L2SetOptions } from './operations.ts'
+import type { RedisCacheOptions } from './redis-options.ts'
 import { scanDelete } from './scan.ts'
 import {
   CAPTURE_SCRIPT,
@@ -22,60 +24,7 @@ import {
   UNLOCK_SCRIPT,
 } from './scripts.ts'
 
-/** Options of {@link RedisCache}. */
-export interface RedisCacheOptions {
-  /**
-   * An ioredis `Redis` or `Cluster`, or a URL. A URL opens a connection that this cache owns and
-   * `close()` ends; an instance given here is never closed by the cache.
-   */
-  readonly redis: RedisConnection | string
-  /**
-   * Namespace of every key and of the bus channel. Nothing outside `prefix:` is ever read or deleted.
-   * @default 'ptc'
-   */
-  readonly prefix?: string
-  /**
-   * Seconds an entry is fresh when `set` gives no `ttl`.
-   * @default 300
-   */
-  readonly ttl?: number
-  /**
-   * Milliseconds each command may take before it fails with `L2TimeoutError`.
-   * @default 200
-   */
-  readonly timeoutMs?: number
-  /**
-   * The clock, in milliseconds, for the freshness written in entries (Redis expiry uses its own).
-   * @default Date.now
-   */
-  readonly now?: () => number
-  /**
-   * How values become text. The Prisma layer passes `createSerializer({ Decimal: Prisma.Decimal })`.
-   * @default `serializer` of core/serializer.ts (superjson; decimals come back as their text)
-   */
-  readonly serializer?: Serializer
-  /**
-   * Number of slot groups (see {@link KeyLayout}): entries are spread over this many Redis Cluster
-   * hash tags, and each tag version is kept once per group, so an invalidation costs this many
-   * script calls. Every instance sharing a prefix must use the same number.
-   * @default 16 for a `Cluster`, 1 for a single server
-   */
-  readonly groups?: number
-  /**
-   * Invalidations that survive a failover. After each invalidation (tags, keys, pattern, clear)
-   * the cache sends `WAIT replicas timeoutMs` to every master it wrote to: the call resolves once
-   * that many replicas hold the invalidation. When fewer acknowledge in time, the call fails with
-   * `L2NotDurableError` (code `E_L2_NOT_DURABLE`): the master has the invalidation, a failover
-   * may lose it. A `TieredCache` then treats it as any invalidation Redis did not receive (an
-   * `error` event, the invalidation stays queued and is sent again, with its wait, until enough
-   * replicas acknowledge; this instance does not read L2 meanwhile; with `l2Required` the call
-   * fails). Costs each invalidation a replication round trip (see the benchmark). `true` takes
-   * the defaults. Without it an invalidation the master acknowledged but had not replicated is
-   * lost if the master fails over, and the entries it dropped come back.
-   * @default undefined (no wait); with `true`: { replicas: 1, timeoutMs: 500 }
-   */
-  readonly durable?: boolean | { readonly replicas?: number; readonly timeoutMs?: number }
-}
+export type { RedisCacheOptions } from './redis-options.ts'
 
 /** How long `ready()` waits by default, in milliseconds. */
 const READY_TIMEOUT_MS = 10_000
@@ -84,7 +33,6 @@ const READY_TIMEOUT_MS = 10_000
  * longest load whose value may still be stored in L2 (a slower one's value is returned, not stored).
  */
 const LOAD_WINDOW_MS = 10 * 60 * 1000
-const DURABLE_KEYS: ReadonlySet<string> = new Set(['replicas', 'timeoutMs'])
 
 /** Invalidated tags keep their version at least this long, whatever the entries' lifetimes. */
 const VERSION_FLOOR_MS = 24 * 60 * 60 * 1000
@@ -110,7 +58,7 @@ export class RedisCache {
   readonly #timeoutMs: number
   readonly #now: () => number
   readonly #serializer: Serializer
-  readonly #durable: { readonly replicas: number; readonly timeoutMs: number } | undefined
+  readonly #durable: Durable | undefined
   /** Where the keys are (see {@link KeyLayout}). */
   readonly layout: KeyLayout
   #counter = 0
@@ -438,24 +386,10 @@ export class RedisCache {
     return `${this.instanceId}.${(this.#counter++).toString(36)}`
   }
 
-  /**
-   * With `durable`: WAIT on every master (where the writes just went, on the same connections)
-   * until enough replicas have them; fewer in time is an `L2NotDurableError`.
-   */
-  async #replicated(operation: string): Promise<void> {
-    const durable = this.#durable
-    if (durable === undefined) return
-    const redis = this.#redis
-    const { replicas, timeoutMs } = durable
-    const acknowledged = await command(redis, operation, timeoutMs + this.#timeoutMs, () =>
-      Promise.all(
-        (isCluster(redis) ? redis.nodes('master') : [redis]).map(async (node) =>
-          Number(await node.call('WAIT', replicas, timeoutMs)),
-        ),
-      ),
-    )
-    const least = Math.min(...acknowledged)
-    if (least < replicas) throw new L2NotDurableError(operation, least, replicas, timeoutMs)
+  /** With `durable`: waits for the replicas of every master (see durable.ts). */
+  #replicated(operation: string): Promise<void> {
+    if (this.#durable === undefined) return Promise.resolve()
+    return awaitReplicas(this.#redis, this.#durable, operation, this.#timeoutMs)
   }
 
   async #publish(message: Parameters<typeof encodeBusMessage>[0]): Promise<void> {
@@ -469,24 +403,6 @@ export class RedisCache {
   /** Fails fast when the connection is not ready, and after `timeoutMs` (see {@link command}). */
   #call<T>(operation: string, run: () => Promise<T>): Promise<T> {
     return command(this.#redis, operation, this.#timeoutMs, run)
-  }
-}
-
-/** Captured versions by their stored tags (see stored-tag.ts). */
-function storedVersions(versions: ReadonlyMap<string, string> | undefined): ReadonlyMap<string, string> {
-  if (versions === undefined) return new Map()
-  const tags = [...versions.keys()]
-  if (storedTags(tags) === tags) return versions
-  return new Map([...versions].map(([tag, version]) => [storedTags([tag])[0]!, version] as const))
-}
-
-/** The `durable` option, checked, with its defaults; `undefined` when off. */
-function checkDurable(value: unknown): { readonly replicas: number; readonly timeoutMs: number } | undefined {
-  if (value === undefined || value === false) return undefined
-  const given = value === true ? {} : object('durable', value, DURABLE_KEYS, 'a boolean or { replicas?, timeoutMs? }')
-  return {
-    replicas: integer('durable.replicas', given.replicas, 1),
-    timeoutMs: positive('durable.timeoutMs', given.timeoutMs, 500),
   }
 }
 

@@ -1,13 +1,19 @@
+import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { RedisCache } from '../../../src/cache/redis/redis-cache.ts'
+import { TieredCache } from '../../../src/cache/tiered/tiered-cache.ts'
+import { L2NotDurableError } from '../../../src/core/errors.ts'
 import { cachedInstance } from '../../support/cached.ts'
 import { Testbed } from '../../support/factory.ts'
-import { expectNothingStale, loadThroughFault } from '../../support/failover.ts'
+import { expectNothingStale, loadThroughFault, starveReplica } from '../../support/failover.ts'
 import { RedisSentinelGroup } from '../../support/redis-sentinel.ts'
+import { recordingEmitter } from '../../unit/cache/support.ts'
 
 /**
  * A Sentinel-managed Redis (1 master, 1 replica, 3 Sentinels on loopback, started and stopped by
- * this file): the cache works through an ioredis Sentinel connection, and a master failover under
- * load from two instances fails no query and leaves nothing stale.
+ * this file): the cache works through an ioredis Sentinel connection, a master failover under
+ * load from two instances fails no query and leaves nothing stale, and with `durable` an
+ * invalidation the replica had not received when the master died is not lost.
  */
 const bed = new Testbed()
 let group: RedisSentinelGroup
@@ -64,5 +70,81 @@ describe('through Redis Sentinel', () => {
     expect(failover.promoted).not.toBe(failover.killed)
     const compared = await expectNothingStale([a, b], ids, (actual, expected) => expect(actual).toEqual(expected))
     expect(compared).toBe(160)
+  })
+})
+
+/** Polls (no event says "nothing owed") until `done`, with a deadline. */
+async function until(done: () => boolean, what: string, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
+/**
+ * Two instances of the lower layer through Sentinel; A caches `doc` (on the replica too), the
+ * replica is made to lag for real, the data changes and A invalidates, and the master is killed
+ * right after. Returns what each instance reads once the promoted replica serves, and what A owed.
+ */
+async function killRightAfterAWrite(durable: boolean) {
+  if (!group.replica) await group.rejoin()
+  const prefix = `${bed.prefix}-durable-${durable}`
+  const { emitter, seen } = recordingEmitter()
+  const make = async (events?: typeof emitter) => {
+    const redis = group.client()
+    bed.defer(() => redis.disconnect())
+    const l2 = new RedisCache({ redis, prefix, timeoutMs: 1_000, ...(durable && { durable: { timeoutMs: 300 } }) })
+    const cache = new TieredCache({ l2, ...(events && { events }) })
+    bed.defer(() => cache.close())
+    await cache.ready()
+    return { cache, redis }
+  }
+  const a = await make(emitter)
+  const b = await make()
+  let current = 'v1'
+  const load = async () => current
+  expect(await a.cache.getOrSet('doc', load, { tags: ['doc'] })).toBe('v1')
+  expect(await a.redis.call('WAIT', 1, 5_000)).toBe(1) // the entry is on the replica
+
+  const filler = new Redis({ port: group.masterPort, host: '127.0.0.1', maxRetriesPerRequest: 0 })
+  filler.on('error', () => {})
+  const starved = await starveReplica(group.replica!, (text) => filler.set(`${prefix}:filler`, text))
+  current = 'v2' // the write, committed in the database; its invalidation follows
+  await a.cache.invalidateTags(['doc'])
+  const owed = a.cache.pendingInvalidations
+  const failover = await group.crashMaster({ afterKill: () => starved.resume() })
+  filler.disconnect()
+
+  await a.cache.ready({ timeoutMs: 20_000 })
+  await b.cache.ready({ timeoutMs: 20_000 })
+  await until(() => a.cache.pendingInvalidations === 0, 'A still owes its invalidation')
+  const reads = {
+    a: await a.cache.getOrSet('doc', load, { tags: ['doc'] }),
+    b: await b.cache.getOrSet('doc', load, { tags: ['doc'] }),
+  }
+  const notDurable = seen.filter(
+    (e) => e.name === 'error' && (e.payload as { error: unknown }).error instanceof L2NotDurableError,
+  )
+  console.log(
+    `[sentinel durable=${durable}] master :${failover.killed} killed right after the invalidation, :${failover.promoted} ` +
+      `promoted; A owed ${owed} at the kill (${notDurable.length} not-durable errors); after: A read ${reads.a}, B read ${reads.b}`,
+  )
+  return { reads, owed, notDurable: notDurable.length }
+}
+
+describe('durable invalidations through Sentinel', () => {
+  it('without durable: the master dies before the lagging replica has the invalidation, and it is lost', async () => {
+    const { reads, owed } = await killRightAfterAWrite(false)
+    expect(owed).toBe(0)
+    // The caveat durable closes: the promoted replica serves the entry the write dropped.
+    expect(reads.b).toBe('v1')
+  })
+
+  it('with durable: the unacknowledged invalidation stays queued, is replayed on the promoted replica, nothing stale', async () => {
+    const { reads, owed, notDurable } = await killRightAfterAWrite(true)
+    expect(owed).toBe(1)
+    expect(notDurable).toBeGreaterThan(0)
+    expect(reads).toEqual({ a: 'v2', b: 'v2' })
   })
 })

@@ -6,6 +6,7 @@ import { Redis } from 'ioredis'
 import { writeChart } from './chart.ts'
 import { log, SCALE } from './harness.ts'
 import {
+  changeCaptureTable,
   invalidationTable,
   latencyTables,
   memoryTable,
@@ -16,6 +17,8 @@ import {
   targetTable,
   zipfTable,
 } from './report.ts'
+import { changeCapture } from './scenarios/change-capture.ts'
+import { durableWrites } from './scenarios/durable.ts'
 import { invalidation } from './scenarios/invalidation.ts'
 import { latency } from './scenarios/latency.ts'
 import { memory } from './scenarios/memory.ts'
@@ -29,7 +32,7 @@ import { type Db, REDIS_URL, setup } from './setup.ts'
  * bench/results/latest.json, drawn in bench/results/chart.svg. Environment:
  *   BENCH_SCALE=0.3          fewer rounds and operations (default 1)
  *   BENCH_DBS=sqlite         databases for the latency groups (default sqlite,postgres)
- *   BENCH_ONLY=latency,zipf  a subset of: latency, roundtrips, invalidation, stampede, zipf, memory
+ *   BENCH_ONLY=latency,zipf  a subset of: latency, roundtrips, invalidation, stampede, zipf, memory, durable
  *   BENCH_ZIPF_DBS=postgres  databases for the Zipf workload (default postgres)
  *   BENCH_KEEP_DB=1          keep the ptc_bench PostgreSQL database afterwards
  *   BENCH_DIST=.tmp/dist     measure a build of src/ (tsc -p tsconfig.build.json --outDir .tmp/dist)
@@ -37,7 +40,7 @@ import { type Db, REDIS_URL, setup } from './setup.ts'
  */
 
 const here = dirname(fileURLToPath(import.meta.url))
-const SCENARIOS = ['latency', 'roundtrips', 'invalidation', 'stampede', 'zipf', 'memory'] as const
+const SCENARIOS = ['latency', 'roundtrips', 'invalidation', 'stampede', 'zipf', 'memory', 'change-capture'] as const
 const only = new Set(process.env.BENCH_ONLY?.split(',').map((s) => s.trim()) ?? SCENARIOS)
 const dbs = (process.env.BENCH_DBS?.split(',').map((s) => s.trim()) ?? ['sqlite', 'postgres']) as Db[]
 
@@ -116,6 +119,8 @@ async function main() {
     await step('stampede', 'stampede', () => stampede(bench))
     await step('zipf', 'zipf', () => zipf(bench))
     await step('memory', 'memory', () => memory(bench))
+    await step('change-capture', 'changeCapture', () => changeCapture(bench))
+    if (!process.env.BENCH_ONLY || only.has('durable')) await durableWrites(bench).catch((e) => log(`durable: ${e}`))
   } finally {
     await bench.close()
   }
@@ -141,6 +146,8 @@ async function main() {
   if (results.zipf)
     sections.push(`== Zipf (s=1) 90/10 read/write over 10 000 users, 8 workers\n\n${zipfTable(results.zipf)}`)
   if (results.memory) sections.push(`== L1 memory\n\n${memoryTable(results.memory)}`)
+  if (results.changeCapture)
+    sections.push(`== Change capture (PostgreSQL)\n\n${changeCaptureTable(results.changeCapture)}`)
   process.stdout.write(`${sections.join('\n\n')}\n`)
 
   const out = join(here, 'results', 'latest.json')

@@ -6,11 +6,13 @@ export { TieredCache } from './cache/tiered/tiered-cache.ts'
 export type { TieredCacheOptions as TieredCacheLayerOptions } from './cache/tiered/tiered-options.ts'
 export type { CachePolicy, CacheStats, GetOrSetOptions, Tier } from './cache/types.ts'
 export {
+  CacheClosedError,
   CacheError,
   type CacheErrorCode,
   CacheMissError,
   CacheOptionError,
   L1Error,
+  L2NotDurableError,
   L2TimeoutError,
   L2UnavailableError,
 } from './core/errors.ts'

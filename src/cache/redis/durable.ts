@@ -24,30 +24,39 @@ export function checkDurable(value: unknown): Durable | undefined {
 }
 
 /**
- * After writes on `redis`: on every master (where the writes went, on the same connections, so
- * WAIT covers them), asks for its connected replicas (ROLE) and waits until min(`replicas`,
- * connected) of them acknowledge (a failover can only promote a connected one; with none there is
- * nothing to wait for). Fewer in `timeoutMs` is an `L2NotDurableError`. Bounded by
- * `timeoutMs + commandTimeoutMs` whatever the servers do.
+ * Durability of the writes about to be sent on `redis`: asks every master now for its connected
+ * replicas (ROLE, sent alongside the writes so it costs no round trip of its own); `wait()`, once
+ * the writes are answered, sends `WAIT min(replicas, connected) timeoutMs` to each (on the same
+ * connections, so WAIT covers those writes; a failover can only promote a connected replica, and
+ * with none there is nothing to wait for). Fewer acknowledgements in time is an
+ * `L2NotDurableError`. Bounded by `timeoutMs + commandTimeoutMs` whatever the servers do.
  */
-export async function awaitReplicas(
+export function replicaCheck(
   redis: RedisConnection,
   durable: Durable,
-  operation: string,
   commandTimeoutMs: number,
-): Promise<void> {
+): { wait(operation: string): Promise<void> } {
   const { replicas, timeoutMs } = durable
   const masters = isCluster(redis) ? redis.nodes('master') : [redis]
-  const nodes = await command(redis, operation, timeoutMs + commandTimeoutMs, () =>
-    Promise.all(
-      masters.map(async (node) => {
-        const role = (await node.call('ROLE')) as [string, unknown, unknown]
-        const wanted = Math.min(replicas, Array.isArray(role[2]) ? role[2].length : 0)
-        if (wanted === 0) return { acknowledged: 0, wanted }
-        return { acknowledged: Number(await node.call('WAIT', wanted, timeoutMs)), wanted }
-      }),
-    ),
-  )
-  const short = nodes.find((node) => node.acknowledged < node.wanted)
-  if (short) throw new L2NotDurableError(operation, short.acknowledged, short.wanted, timeoutMs)
+  const connected = masters.map(async (node) => {
+    const role = (await node.call('ROLE')) as [string, unknown, unknown]
+    return Array.isArray(role[2]) ? role[2].length : 0
+  })
+  // Awaited in wait(); a failure here must not go unhandled if the writes fail first.
+  for (const count of connected) count.catch(() => {})
+  return {
+    async wait(operation) {
+      const nodes = await command(redis, operation, timeoutMs + commandTimeoutMs, () =>
+        Promise.all(
+          masters.map(async (node, i) => {
+            const wanted = Math.min(replicas, await connected[i]!)
+            if (wanted === 0) return { acknowledged: 0, wanted }
+            return { acknowledged: Number(await node.call('WAIT', wanted, timeoutMs)), wanted }
+          }),
+        ),
+      )
+      const short = nodes.find((node) => node.acknowledged < node.wanted)
+      if (short) throw new L2NotDurableError(operation, short.acknowledged, short.wanted, timeoutMs)
+    },
+  }
 }

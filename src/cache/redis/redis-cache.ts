@@ -8,7 +8,7 @@ import { lifetime, totalMs, windowAt } from '../lifetime.ts'
 import { storedTags, storedVersions } from '../stored-tag.ts'
 import { encodeBusMessage } from './bus-message.ts'
 import { command, endConnection, isCluster, openSubscriber, type RedisConnection, useConnection } from './connection.ts'
-import { awaitReplicas, checkDurable, type Durable } from './durable.ts'
+import { checkDurable, type Durable, replicaCheck } from './durable.ts'
 import { decodeEntry } from './entry.ts'
 import { KeyLayout } from './layout.ts'
 import type { L2Capture, L2GetOptions, L2Read, L2SetOptions } from './operations.ts'
@@ -297,6 +297,7 @@ export class RedisCache {
     const token = this.#candidate()
     const message = encodeBusMessage({ from: this.instanceId, tags, keys })
     const single = this.layout.groups === 1
+    const replicas = this.#replicas()
     // Without tags only the groups holding keys are touched.
     const groups = tags.length > 0 ? Array.from({ length: this.layout.groups }, (_, g) => g) : [...byGroup.keys()]
     await this.#call('invalidate', async () => {
@@ -322,7 +323,7 @@ export class RedisCache {
       // Unpublished, other instances would keep the old value in L1: sent again with the rest.
       await published
     })
-    await this.#replicated('invalidate')
+    await replicas.wait('invalidate')
   }
 
   /**
@@ -332,9 +333,10 @@ export class RedisCache {
   async invalidatePattern(pattern: KeyPattern | string): Promise<number> {
     const matcher = typeof pattern === 'string' ? new KeyPattern(pattern) : pattern
     const glob = this.layout.glob(matcher.toRedisGlob())
+    const replicas = this.#replicas()
     const deleted = await scanDelete(this.#redis, this.layout, glob, (key) => matcher.matches(key), this.#timeoutMs)
     await this.#publish({ from: this.instanceId, pattern: matcher.globs })
-    await this.#replicated('invalidatePattern')
+    await replicas.wait('invalidatePattern')
     return deleted
   }
 
@@ -346,11 +348,12 @@ export class RedisCache {
    */
   async clear(): Promise<number> {
     const epochs = Array.from({ length: this.layout.groups }, (_, g) => this.layout.epoch(g))
+    const replicas = this.#replicas()
     // One DEL per group: a command's keys must share a cluster slot.
     await this.#call('clear', () => Promise.all(epochs.map((epoch) => this.#redis.del(epoch))))
     const deleted = await scanDelete(this.#redis, this.layout, this.layout.glob('*'), () => true, this.#timeoutMs)
     await this.#publish({ from: this.instanceId, clear: true })
-    await this.#replicated('clear')
+    await replicas.wait('clear')
     return deleted
   }
 
@@ -386,10 +389,11 @@ export class RedisCache {
     return `${this.instanceId}.${(this.#counter++).toString(36)}`
   }
 
-  /** With `durable`: waits for the replicas of every master (see durable.ts). */
-  #replicated(operation: string): Promise<void> {
-    if (this.#durable === undefined) return Promise.resolve()
-    return awaitReplicas(this.#redis, this.#durable, operation, this.#timeoutMs)
+  /** With `durable`: what waits for the replicas of the writes about to be sent (see durable.ts). */
+  #replicas(): { wait(operation: string): Promise<void> } {
+    if (this.#durable === undefined) return { wait: () => Promise.resolve() }
+    if (!this.available) return { wait: (operation) => Promise.reject(new L2UnavailableError(operation, this.status)) }
+    return replicaCheck(this.#redis, this.#durable, this.#timeoutMs)
   }
 
   async #publish(message: Parameters<typeof encodeBusMessage>[0]): Promise<void> {

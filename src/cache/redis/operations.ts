@@ -50,6 +50,12 @@ export interface L2GetOptions {
    * says whether it was taken. Release it with `RedisCache.unlock`.
    */
   readonly lock?: { readonly token: string; readonly ttlMs: number }
+  /**
+   * No load follows this read: nothing is captured (or created). The capture it returns is empty
+   * and must not be stored with.
+   * @default false
+   */
+  readonly peek?: boolean
 }
 
 /** An entry found by `RedisCache.get`. */

@@ -26,6 +26,9 @@ import {
 
 export type { RedisCacheOptions } from './redis-options.ts'
 
+/** The capture of a `peek` read (see `L2GetOptions.peek`). */
+const NOTHING_CAPTURED: L2Capture = { versions: new Map(), epoch: '', fence: '' }
+
 /** How long `ready()` waits by default, in milliseconds. */
 const READY_TIMEOUT_MS = 10_000
 /**
@@ -167,10 +170,10 @@ export class RedisCache {
     for (const tag of capture) keys.push(layout.version(group, tag))
     const now = this.#now()
     const args = [layout.versionPrefix(group), this.#candidate(), lock?.token ?? '', lock ? Math.ceil(lock.ttlMs) : 0]
-    args.push(now, options.grace ? 3 : 2, LOAD_WINDOW_MS)
+    args.push(now, options.grace ? 3 : 2, LOAD_WINDOW_MS, options.peek ? '' : '1')
     const reply = (await this.#script('get', GET_SCRIPT, keys, args)) as [number, string | number, ...string[]]
     const hit = reply[0] === 1
-    let captured: L2Capture | undefined
+    let captured: L2Capture | undefined = options.peek ? NOTHING_CAPTURED : undefined
     const capturedNow = (): L2Capture => {
       if (captured) return captured
       const versions = new Map<string, string>()
@@ -180,7 +183,8 @@ export class RedisCache {
     }
     const miss = async (): Promise<L2Read<T>> => {
       // A hit the script found valid but that is not (a foreign header): it sent no capture; read one.
-      const { versions, epoch, fence } = reply.length > 2 ? capturedNow() : await this.capture(tags, key)
+      const { versions, epoch, fence } =
+        reply.length > 2 || options.peek ? capturedNow() : await this.capture(tags, key)
       return lock && reply[0] === 0 && reply[1] !== -1
         ? { hit: false, versions, epoch, fence, lock: reply[1] === 1 ? 'acquired' : 'busy' }
         : { hit: false, versions, epoch, fence }
@@ -204,7 +208,11 @@ export class RedisCache {
     const entry = { hit: true as const, value, freshUntil, staleUntil, graceUntil, tags: headerTags, bytes }
     // The script sends the capture exactly when the entry is not fresh by its clock, which is ours.
     if (reply.length <= 2 && now < freshUntil) return { ...entry, fresh: true }
-    return { ...entry, fresh: false, ...(reply.length > 2 ? capturedNow() : await this.capture(tags, key)) }
+    return {
+      ...entry,
+      fresh: false,
+      ...(reply.length > 2 || options.peek ? capturedNow() : await this.capture(tags, key)),
+    }
   }
 
   /**

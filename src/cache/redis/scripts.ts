@@ -56,7 +56,8 @@ end
  * candidate (the value of an epoch, fence or version this call creates), ARGV[3] lock token ('' =
  * do not lock), ARGV[4] lock ms, ARGV[5] the caller's clock (ms), ARGV[6] which header time ends
  * the entry for this read ('2' staleUntil, '3' graceUntil), ARGV[7] ms a created fence or version
- * lives (the longest load that may still store).
+ * lives (the longest load that may still store), ARGV[8] '1' to capture ('' when no load follows
+ * the read: nothing is captured or created, and the replies below end after lock or raw).
  * Returns {1, raw} for a valid fresh entry (nothing is captured: no load follows it), {1, raw,
  * epoch, fence, captured...} for a valid entry past its fresh time (a refresh follows it); otherwise
  * {0, lock, epoch, fence, captured...} where lock is 1 when this call took the lock (SET NX PX), 0
@@ -69,6 +70,7 @@ end
  */
 export const GET_SCRIPT = script(`${HELPERS}
 local function capture(head)
+  if ARGV[8] ~= '1' then return head end
   local keys = {}
   for i = 6, #KEYS do keys[#keys + 1] = KEYS[i] end
   local px = tonumber(ARGV[7])

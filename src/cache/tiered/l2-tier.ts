@@ -67,19 +67,21 @@ export class L2Tier {
 
   /**
    * `key` with the current versions of `capture` (on a miss or a stale hit); `undefined` when L2 is
-   * skipped or failed open. With a `lockToken`, a miss also tries to take the stampede lock.
+   * skipped or failed open. With a `lockToken`, a miss also tries to take the stampede lock;
+   * `'peek'` when no load follows (nothing captured).
    */
   async read<T>(
     key: string,
     capture: readonly string[],
     meta: Meta,
-    lockToken?: string,
+    lockToken?: string | 'peek',
   ): Promise<L2Read<T> | undefined> {
     if (!(await this.reachable())) return undefined
     let read: L2Read<T>
     try {
-      const lock = lockToken === undefined ? undefined : this.#context.stampede!.lockOption(lockToken)
-      read = await this.#l2.get<T>(key, capture, lock && { lock })
+      const lock =
+        lockToken === undefined || lockToken === 'peek' ? undefined : this.#context.stampede!.lockOption(lockToken)
+      read = await this.#l2.get<T>(key, capture, lockToken === 'peek' ? { peek: true } : lock && { lock })
       this.#guard.succeeded()
     } catch (error) {
       this.#guard.failed(error)
@@ -113,7 +115,7 @@ export class L2Tier {
   async graceHit<T>(key: string): Promise<{ readonly value: T } | undefined> {
     if (this.#outbox.pending > 0 || !this.#guard.allows()) return undefined
     try {
-      const read = await this.#l2.get<T>(key, [], { grace: true })
+      const read = await this.#l2.get<T>(key, [], { grace: true, peek: true })
       this.#guard.succeeded()
       if (read.hit) return read
     } catch (error) {

@@ -127,7 +127,7 @@ export class TieredCache {
     const hit = this.#l1?.read<T>(key, undefined)
     if (hit?.fresh) return hit.value
     const seq = this.#l1?.capture()
-    const read = await this.#l2?.read<T>(key, [], undefined)
+    const read = await this.#l2?.read<T>(key, [], undefined, 'peek')
     if (read?.hit && read.fresh) {
       this.#l1?.fill(key, read, seq)
       return read.value
@@ -360,7 +360,7 @@ export class TieredCache {
     const hit = this.#l1?.read<T>(key, meta, true)
     if (hit !== undefined) return hit
     const seq = this.#l1?.capture()
-    const read = await this.#l2?.read<T>(key, [], meta)
+    const read = await this.#l2?.read<T>(key, [], meta, 'peek')
     if (!read?.hit) return undefined
     this.#l1?.fill(key, read, seq)
     return read

@@ -72,6 +72,33 @@ describe('TieredCache over Redis', () => {
     expect(await reader.getOrSet('k', async () => 'reloaded', { ttl: 60 })).toBe('reloaded')
   })
 
+  it('serves an entry cut to l2Ttl from L2 as stale inside its swr window, refreshing it in the background', async () => {
+    const clock = manualClock()
+    const prefix = nextPrefix()
+    const { cache: writer } = await instance(prefix, { now: clock.now, l2Ttl: 10 })
+    await writer.getOrSet('k', async () => 'v1', { ttl: 60, swr: 30 })
+    const { emitter } = recordingEmitter()
+    const { cache: reader } = await instance(prefix, { now: clock.now, l2Ttl: 10, events: emitter })
+    clock.advance(25_000) // past l2Ttl, inside l2Ttl + swr
+    const refreshed = nextEvent<{ tier?: string }>(emitter, 'set', (set) => set.tier === 'l2')
+    expect(await reader.getOrSet('k', async () => 'v2', { ttl: 60, swr: 30 })).toBe('v1')
+    await refreshed
+    clock.advance(15_000) // past l2Ttl + swr of the first entry, inside the refreshed one's
+    const { cache: third } = await instance(prefix, { now: clock.now, l2Ttl: 10 })
+    expect(await third.getOrSet('k', async () => 'v3', { ttl: 60, swr: 30 })).toBe('v2')
+  })
+
+  it('creates nothing in Redis for a read that loads nothing (get, cache-only)', async () => {
+    const { cache, l2 } = await instance(nextPrefix())
+    expect(await cache.get('absent')).toBeUndefined()
+    await expect(cache.getOrSet('absent', async () => 1, { policy: 'cache-only' })).rejects.toThrow()
+    expect(await admin.exists(l2.layout.fence('absent'), l2.layout.epoch(0))).toBe(0)
+    // A read that may load creates its fence (and the epoch), and the store removes the fence.
+    await cache.getOrSet('present', async () => 1)
+    expect(await admin.exists(l2.layout.fence('present'))).toBe(0)
+    expect(await admin.exists(l2.layout.epoch(0))).toBe(1)
+  })
+
   it('fills L1 from an L2 hit for the remaining L2 life when that is shorter than l1Ttl', async () => {
     const clock = manualClock()
     const prefix = nextPrefix()

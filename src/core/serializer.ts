@@ -1,6 +1,6 @@
 import { SuperJSON } from 'superjson'
 import { whyNotExact } from './round-trip.ts'
-import { fail, object } from './validate.ts'
+import { fail, func, object } from './validate.ts'
 import { type DecimalConstructor, decimalText, isBytes, isDecimal } from './values.ts'
 
 /** Turns a value into the string stored in Redis and back, exactly. */
@@ -81,3 +81,13 @@ export function createSerializer(types: SerializerTypes = {}): Serializer {
 
 /** The serializer the cache uses by default: decimals come back as their text (see {@link SerializerTypes}). */
 export const serializer: Serializer = createSerializer()
+
+/** A `serializer` option: anything with `stringify` and `parse` (and optionally `check`); the default when absent. */
+export function checkSerializer(value: unknown): Serializer {
+  if (value === undefined) return serializer
+  const given = object('serializer', value, undefined, 'an object with stringify and parse')
+  func('serializer.stringify', given.stringify)
+  func('serializer.parse', given.parse)
+  if (given.check !== undefined) func('serializer.check', given.check)
+  return value as Serializer
+}

@@ -5,6 +5,7 @@ import { KeyPattern } from '../keys.ts'
 import type { MemoryCache } from '../memory.ts'
 import { type BusMessage, parseBusMessage } from './bus-message.ts'
 import { endConnection } from './connection.ts'
+import { Readiness } from './readiness.ts'
 import type { RedisCache } from './redis-cache.ts'
 
 /** Options of {@link Bus}. */
@@ -43,8 +44,7 @@ export class Bus {
   /** Bumped on every disconnect, so a subscribe that completes after one does not restore trust. */
   #generation = 0
   #closed = false
-  /** `ready()` calls waiting: called with nothing when trusted, with an error on close. */
-  readonly #waiters = new Set<(error?: Error) => void>()
+  readonly #readiness = new Readiness()
 
   constructor(options: BusOptions) {
     this.#l1 = options.l1
@@ -101,19 +101,10 @@ export class Bus {
   ready(timeoutMs: number): Promise<void> {
     if (this.#closed) return Promise.reject(new CacheClosedError('ready'))
     if (this.#trusted) return Promise.resolve()
-    return new Promise((resolve, reject) => {
-      const settle = (error?: Error) => {
-        clearTimeout(timer)
-        this.#waiters.delete(settle)
-        if (error) reject(error)
-        else resolve()
-      }
-      const timer = setTimeout(
-        () => settle(new L2UnavailableError('ready (bus subscription)', this.#subscriber?.status ?? 'none')),
-        timeoutMs,
-      )
-      this.#waiters.add(settle)
-    })
+    return this.#readiness.wait(
+      timeoutMs,
+      () => new L2UnavailableError('ready (bus subscription)', this.#subscriber?.status ?? 'none'),
+    )
   }
 
   /** Unsubscribes and ends the subscriber connection (see `endConnection`). Idempotent. */
@@ -122,7 +113,7 @@ export class Bus {
     this.#closed = true
     this.#trusted = false
     clearTimeout(this.#reconnect)
-    for (const settle of [...this.#waiters]) settle(new CacheClosedError('ready'))
+    this.#readiness.closed()
     if (this.#subscriber) await endConnection(this.#subscriber)
   }
 
@@ -136,7 +127,7 @@ export class Bus {
         this.#onApplied?.({ clear: true })
         this.#trusted = true
         this.#emitter?.emit('bus:up', {})
-        for (const settle of [...this.#waiters]) settle()
+        this.#readiness.arrived()
       },
       () => {
         // The connection dropped while subscribing; 'ready' will call again.

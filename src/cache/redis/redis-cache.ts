@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import type { Redis } from 'ioredis'
 import { CacheClosedError, L2UnavailableError } from '../../core/errors.ts'
-import { serializer as defaultSerializer, type Serializer } from '../../core/serializer.ts'
+import { checkSerializer, type Serializer } from '../../core/serializer.ts'
 import { cacheTags as checkTags, entryKey, fail, func, integer, object, positive } from '../../core/validate.ts'
 import { KeyPattern } from '../keys.ts'
 import { lifetime, totalMs, windowAt } from '../lifetime.ts'
@@ -12,6 +12,7 @@ import { checkDurable, type Durable, replicaCheck } from './durable.ts'
 import { decodeEntry } from './entry.ts'
 import { KeyLayout } from './layout.ts'
 import type { L2Capture, L2GetOptions, L2Read, L2SetOptions } from './operations.ts'
+import { Readiness } from './readiness.ts'
 import type { RedisCacheOptions } from './redis-options.ts'
 import { scanDelete } from './scan.ts'
 import {
@@ -66,8 +67,7 @@ export class RedisCache {
   readonly layout: KeyLayout
   #counter = 0
   #closed = false
-  /** What `close()` tells the `ready()` calls still waiting. */
-  readonly #readyWaiters = new Set<() => void>()
+  readonly #readiness = new Readiness()
 
   constructor(options: RedisCacheOptions) {
     object('options', options, undefined)
@@ -109,20 +109,11 @@ export class RedisCache {
     if (this.available) return Promise.resolve()
     const redis = this.#redis
     if (redis.status === 'end') return Promise.reject(new L2UnavailableError('ready', redis.status))
-    return new Promise((resolve, reject) => {
-      const settle = (error?: Error) => {
-        clearTimeout(timer)
-        redis.off('ready', onReady)
-        this.#readyWaiters.delete(onClose)
-        if (error) reject(error)
-        else resolve()
-      }
-      const onReady = () => settle()
-      const onClose = () => settle(new CacheClosedError('ready'))
-      const timer = setTimeout(() => settle(new L2UnavailableError('ready', redis.status)), timeoutMs)
-      redis.once('ready', onReady)
-      this.#readyWaiters.add(onClose)
-    })
+    const arrived = () => this.#readiness.arrived()
+    redis.once('ready', arrived)
+    const waiting = this.#readiness.wait(timeoutMs, () => new L2UnavailableError('ready', redis.status))
+    void waiting.finally(() => redis.off('ready', arrived)).catch(() => {})
+    return waiting
   }
 
   /**
@@ -372,7 +363,7 @@ export class RedisCache {
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
-    for (const reject of [...this.#readyWaiters]) reject()
+    this.#readiness.closed()
     if (this.#owned) await endConnection(this.#redis, this.#timeoutMs)
   }
 
@@ -416,14 +407,4 @@ export class RedisCache {
   #call<T>(operation: string, run: () => Promise<T>): Promise<T> {
     return command(this.#redis, operation, this.#timeoutMs, run)
   }
-}
-
-/** The serializer option: anything with `stringify` and `parse`. */
-function checkSerializer(value: unknown): Serializer {
-  if (value === undefined) return defaultSerializer
-  const given = object('serializer', value, undefined, 'an object with stringify and parse')
-  func('serializer.stringify', given.stringify)
-  func('serializer.parse', given.parse)
-  if (given.check !== undefined) func('serializer.check', given.check)
-  return value as Serializer
 }

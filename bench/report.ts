@@ -1,3 +1,4 @@
+import type { ChangeCaptureResult } from './scenarios/change-capture.ts'
 import type { InvalidationRow } from './scenarios/invalidation.ts'
 import { type LatencyGroup, ROW } from './scenarios/latency.ts'
 import type { MemoryResult } from './scenarios/memory.ts'
@@ -14,6 +15,7 @@ export interface Results {
   stampede?: StampedeRow[]
   zipf?: ZipfRow[]
   memory?: MemoryResult
+  changeCapture?: ChangeCaptureResult
 }
 
 export interface Target {
@@ -131,6 +133,14 @@ export function targets(results: Results): Target[] {
       verdict: verdict(ratio <= 1.5),
     })
   }
+  for (const d of results.changeCapture?.delays ?? []) {
+    out.push({
+      target: `change capture: commit -> invalidate p99 <= 250 ms [${d.instances} instance${d.instances > 1 ? 's' : ''}]`,
+      measured: `${d.allP99.toFixed(2)} ms (p50 ${d.allP50.toFixed(2)}, max ${d.allMax.toFixed(2)}; ${d.missed} missed)`,
+      value: d.allP99,
+      verdict: verdict(d.missed === 0 && d.allP99 <= 250),
+    })
+  }
   return out
 }
 
@@ -231,4 +241,63 @@ export function memoryTable(m: MemoryResult): string {
     ]),
     new Set([1, 2, 3]),
   )}`
+}
+
+export function changeCaptureTable(r: ChangeCaptureResult): string {
+  const head = `PostgreSQL ${r.server.version}, fsync ${r.server.fsync}; UPDATE "User" SET name by id (one row, or 100 in one statement), median of ${r.writes[0]?.sample.rounds.length} interleaved rounds, nobody listening`
+  const writes = table(
+    ['write', 'rows', 'triggers', 'synchronous_commit', 'µs/write', 'p25-p75', 'x no triggers', '+µs', '+µs/row'],
+    r.writes.map(({ path, rows, triggers, synchronousCommit, sample: s }) => {
+      const plain = r.writes.find(
+        (w) => !w.triggers && w.path === path && w.rows === rows && w.synchronousCommit === synchronousCommit,
+      )?.sample
+      const added = triggers && plain !== undefined
+      return [
+        path,
+        String(rows),
+        triggers ? 'change capture' : 'none',
+        synchronousCommit,
+        us(s.median),
+        `${us(s.p25)}-${us(s.p75)}`,
+        added ? x(s.median / plain.median) : '-',
+        added ? us(s.median - plain.median) : '-',
+        added ? us((s.median - plain.median) / rows) : '-',
+      ]
+    }),
+    new Set([1, 4, 5, 6, 7, 8]),
+  )
+  const ms = (n: number) => n.toFixed(2)
+  const fmt = (o: Record<string, number>) =>
+    Object.entries(o)
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ') || '-'
+  const delays = table(
+    [
+      'instances',
+      'writes',
+      'each p50/p99/max ms',
+      'last instance p50/p99/max ms',
+      'from sent p50/p99 ms',
+      'UPDATE ms',
+      'missed',
+      'sent/change/instance',
+      'server commands/change/instance',
+      'bus msgs in/change/instance',
+    ],
+    r.delays.map((d) => [
+      String(d.instances),
+      String(d.writes),
+      `${ms(d.p50)} / ${ms(d.p99)} / ${ms(d.max)}`,
+      `${ms(d.allP50)} / ${ms(d.allP99)} / ${ms(d.allMax)}`,
+      `${ms(d.sentP50)} / ${ms(d.sentP99)}`,
+      ms(d.writeMs),
+      String(d.missed),
+      String(d.sentCommands),
+      fmt(d.serverCommands),
+      String(d.busMessages),
+    ]),
+    new Set([0, 1, 5, 6, 7, 9]),
+  )
+  return `${head}\n${writes}\n\ncommit -> 'invalidate' event: ms after the writer's autocommit UPDATE returned (below 0: heard before the writer's reply was handled), and after it was sent; Redis: a private redis-server\n${delays}`
 }

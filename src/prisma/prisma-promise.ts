@@ -4,16 +4,16 @@
  * the real query instead (`requestTransaction`), because a batch waits for every request in it
  * and a read answered from the cache would never reach it.
  */
+/** The real query of a read, Prisma's own lazy promise: what a batch transaction runs. */
+export type DirectQuery = () => { requestTransaction?(transaction: unknown): unknown }
+
 export class CachedPrismaPromise<T> implements PromiseLike<T> {
   readonly #run: (outcome: ReadOutcome) => Promise<T>
-  readonly #direct: () => { requestTransaction?(transaction: unknown): unknown }
+  readonly #direct: DirectQuery
   readonly #outcome: ReadOutcome = { status: 'ttl', signature: '' }
   #promise: Promise<T> | undefined
 
-  constructor(
-    run: (outcome: ReadOutcome) => Promise<T>,
-    direct: () => { requestTransaction?(transaction: unknown): unknown },
-  ) {
+  constructor(run: (outcome: ReadOutcome) => Promise<T>, direct: DirectQuery) {
     this.#run = run
     this.#direct = direct
   }
@@ -46,6 +46,18 @@ export class CachedPrismaPromise<T> implements PromiseLike<T> {
 
   finally(onFinally?: (() => void) | null): Promise<T> {
     return this.#start().finally(onFinally)
+  }
+
+  /**
+   * How `promise` reads, for a promise built on it (a fluent read, fluent.ts): its cached read, to
+   * run with an outcome of the new promise's, and the real query a batch transaction gets instead.
+   * Static, so that no name is taken from the fluent API's relation methods.
+   */
+  static parts<T>(promise: CachedPrismaPromise<T>): {
+    run: (outcome: ReadOutcome) => Promise<T>
+    direct: DirectQuery
+  } {
+    return { run: promise.#run, direct: promise.#direct }
   }
 
   /** Called by `$transaction([...])`: the read runs in the batch, uncached. */

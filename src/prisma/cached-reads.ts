@@ -1,6 +1,7 @@
 import type { TieredCache } from '../cache/tiered/tiered-cache.ts'
 import type { GetOrSetOptions } from '../cache/types.ts'
 import type { ChainReads, ChainState, MarkedRead } from './chain.ts'
+import { withFluent } from './fluent.ts'
 import type { ClientIdentity } from './identity.ts'
 import { delegateName } from './operations.ts'
 import type { ResolvedOptions } from './options.ts'
@@ -68,8 +69,20 @@ export class CachedReads {
    * (`parentClient`, the delegate's `$parent`) and how that chain reads (`chain`, see chain.ts):
    * `fast`, answered here; `hook`, marked for the inner query hook that caches it; none (a
    * transaction's client, or a chain that is not ours), passed to the parent untouched.
+   * A cached read of one record gets the fluent API (fluent.ts), which re-issues it.
    */
   read(
+    parentClient: AnyClient,
+    chain: ChainState | undefined,
+    model: string,
+    operation: string,
+    args: Record<string, unknown> | undefined,
+  ): unknown {
+    const read = (a: Record<string, unknown> | undefined) => this.#read(parentClient, chain, model, operation, a)
+    return withFluent(read(args), this.#dataModel, model, operation, args, read)
+  }
+
+  #read(
     parentClient: AnyClient,
     chain: ChainState | undefined,
     model: string,

@@ -10,7 +10,7 @@
  * relation lists of both models, as `connect`/`disconnect` through the client does.
  */
 import { entityTag, modelTag } from '../tags/vocabulary.ts'
-import { writeInvalidations } from '../tags/write-invalidations.ts'
+import { joinTableInvalidations, writeInvalidations } from '../tags/write-invalidations.ts'
 import type { RowChange } from './notifications.ts'
 import type { CaptureTable, CaptureTables } from './tables.ts'
 
@@ -23,7 +23,7 @@ export function changeToTags(change: RowChange, tables: CaptureTables): string[]
   // A database view can show any table, as writeInvalidations assumes for every write.
   const views = dm.views.flatMap((view) => [modelTag(view), entityTag(view)])
   if (!table) return views
-  if (table.joins) return [...new Set([modelTag(table.joins[0]), modelTag(table.joins[1]), ...views])]
+  if (table.joins) return [...new Set([...joinTableInvalidations(dm, table.joins), ...views])]
   const model = table.model as string
   const key = keyRecord(tables, table, change.key)
   switch (change.operation) {

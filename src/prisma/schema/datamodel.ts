@@ -11,8 +11,11 @@
  */
 
 import { createHash } from 'node:crypto'
-import { type ParsedBlock, parseSchema } from './parser.ts'
+import { datasourceProvider, type ParsedBlock, parseSchema } from './parser.ts'
 import { relationOf } from './relations.ts'
+import { exactFields, type TrackedKey, trackedKeys } from './tracked-keys.ts'
+
+export type { TrackedKey } from './tracked-keys.ts'
 
 /** The runtime data model as the client holds it (`client._runtimeDataModel`). */
 export interface RuntimeDataModel {
@@ -87,6 +90,12 @@ export interface ModelInfo {
   /** The where-unique selector of `primaryKey` (`id`, `orgId_userId`, or its `name:`). */
   readonly primarySelector: UniqueSelector | undefined
   readonly uniqueSelectors: readonly UniqueSelector[]
+  /** Scalar fields the database compares exactly as JavaScript values (tracked-keys.ts); empty when not `precise`. */
+  readonly exact: ReadonlySet<string>
+  /** The keys tagged by value: the primary key first (when exact), other unique selectors, held foreign keys. */
+  readonly keys: readonly TrackedKey[]
+  /** `@updatedAt` fields: an update that changes a scalar field changes them too. */
+  readonly updatedAt: readonly string[]
 }
 
 /** Models that referential actions change when a record is deleted or updated. */
@@ -179,8 +188,13 @@ class SchemaDataModel implements DataModel {
       .digest('hex')
       .slice(0, 12)
     const blocks = schemaText === undefined ? new Map<string, ParsedBlock>() : parseSchema(schemaText)
+    const provider = schemaText === undefined ? undefined : datasourceProvider(schemaText)
     const names = Object.keys(runtime.models)
     const modelNames = new Set(names)
+    const enums = new Set<string>()
+    for (const model of Object.values(runtime.models)) {
+      for (const field of model.fields) if (field.kind === 'enum') enums.add(field.type)
+    }
 
     const precise = new Map<string, ParsedBlock>()
     for (const name of names) {
@@ -202,6 +216,8 @@ class SchemaDataModel implements DataModel {
       }
       const uniqueSelectors = block ? block.selectors : []
       const identity = block ? identityOf(block) : undefined
+      const exact = block ? exactFields(block, enums, provider) : new Set<string>()
+      const foreignKeys = [...relations.values()].filter((r) => r.precise && r.holdsForeignKey).map((r) => r.fields)
       this.#models.set(name, {
         name,
         isView: blocks.get(name)?.kind === 'view',
@@ -211,6 +227,9 @@ class SchemaDataModel implements DataModel {
         primaryKey: identity?.fields,
         primarySelector: identity,
         uniqueSelectors,
+        exact,
+        keys: block ? trackedKeys(uniqueSelectors, identity?.fields, foreignKeys, exact) : [],
+        updatedAt: block ? [...block.fields.values()].filter((f) => f.updatedAt).map((f) => f.name) : [],
       })
     }
     this.models = names

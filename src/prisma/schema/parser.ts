@@ -17,6 +17,10 @@ export interface ParsedField {
   readonly isList: boolean
   readonly optional: boolean
   readonly relation: ParsedRelation | undefined
+  /** The native type attribute without `db.` (`Uuid`, `VarChar`, `Citext`), when given. */
+  readonly native: string | undefined
+  /** `@updatedAt`: Prisma sets it on every update that changes a scalar field. */
+  readonly updatedAt: boolean
 }
 
 export interface ParsedBlock {
@@ -70,6 +74,22 @@ export function parseSchema(text: string): Map<string, ParsedBlock> {
     i = close + 1
   }
   return blocks
+}
+
+/** The `provider` of the first `datasource` block (`postgresql`, `sqlite`, `mysql`, …), if any. */
+export function datasourceProvider(text: string): string | undefined {
+  const tokens = tokenize(text)
+  for (let i = 0; i + 2 < tokens.length; i++) {
+    const [keyword, , open] = [tokens[i], tokens[i + 1], tokens[i + 2]] as [Token, Token, Token]
+    if (keyword.t !== 'id' || keyword.v !== 'datasource' || open.v !== '{') continue
+    const close = matchingBrace(tokens, i + 2)
+    for (let j = i + 3; j + 2 < (close < 0 ? tokens.length : close); j++) {
+      const [name, eq, value] = [tokens[j], tokens[j + 1], tokens[j + 2]] as [Token, Token, Token]
+      if (name.t === 'id' && name.v === 'provider' && eq.v === '=' && value.t === 'str') return value.v
+    }
+    return undefined
+  }
+  return undefined
 }
 
 function matchingBrace(tokens: readonly Token[], open: number): number {
@@ -169,12 +189,16 @@ function parseBlock(kind: 'model' | 'view', tokens: readonly Token[]): ParsedBlo
       while (p.peekPunct('@')) attributes.push(p.attribute())
       p.endOfLine()
       let relation: ParsedRelation | undefined
+      let native: string | undefined
+      let updatedAt = false
       for (const attr of attributes) {
         if (attr.name === 'id') addSelector({ name, fields: [name], primary: true })
         else if (attr.name === 'unique') addSelector({ name, fields: [name], primary: false })
         else if (attr.name === 'relation') relation = relationAttribute(attr)
+        else if (attr.name === 'updatedAt') updatedAt = true
+        else if (attr.name.startsWith('db.')) native = attr.name.slice(3)
       }
-      fields.set(name, { name, type, isList, optional, relation })
+      fields.set(name, { name, type, isList, optional, relation, native, updatedAt })
     }
     for (const attr of blockAttributes) {
       if (attr.name !== 'id' && attr.name !== 'unique') continue

@@ -1,10 +1,12 @@
 /**
- * Record identity: the primary key of a record, from a `where` or from a result. A value from a
- * `where` is turned into the type the database returns, so that the record tag (and the key) of a
- * read by primary key equals the one computed from a result.
+ * Record identity and key values: the primary key of a record, and the values of any tracked key
+ * (schema/tracked-keys.ts), from a `where`, from the `data` of a write or from a result. A value
+ * from a `where` or `data` is turned into the type the database returns, so that the tag of a read
+ * by a value equals the one computed from a result; a value the database would compare loosely
+ * (a field that is not exact) is not used at all.
  */
 import { isBytes, isDecimal } from '../../core/values.ts'
-import type { DataModel, ModelInfo, UniqueSelector } from '../schema/datamodel.ts'
+import type { DataModel, ModelInfo, TrackedKey, UniqueSelector } from '../schema/datamodel.ts'
 
 type Args = Record<string, unknown>
 
@@ -14,6 +16,9 @@ export const isObject = (value: unknown): value is Args => typeof value === 'obj
 export function recordLevel(info: ModelInfo): boolean {
   return info.precise && !info.isView && info.primaryKey !== undefined
 }
+
+/** Where a value comes from: what the database returned, or what a query wrote in `where` or `data`. */
+export type ValueSource = 'result' | 'where' | 'data'
 
 /**
  * The record a `findUnique`/`findUniqueOrThrow` looks up: its primary key when `where` pins it by
@@ -34,36 +39,108 @@ export function lookedUpRecord(
 
 /** The primary key a `where` pins by equality (directly or through its selector), if it does. */
 export function keyFromWhere(info: ModelInfo, where: unknown): unknown[] | undefined {
-  if (!isObject(where)) return undefined
-  const pk = info.primaryKey as readonly string[]
-  const compound = pk.length > 1 ? where[(info.primarySelector as UniqueSelector).name] : undefined
-  const source = isObject(compound) ? compound : where
-  return keyValues(info, pk, source, true)
+  if (!isObject(where) || info.primaryKey === undefined) return undefined
+  const compound = info.primaryKey.length > 1 ? where[(info.primarySelector as UniqueSelector).name] : undefined
+  return withoutNull(fieldValues(info, info.primaryKey, isObject(compound) ? compound : where, 'where'))
 }
 
 export function keyFromRecord(info: ModelInfo, record: unknown): unknown[] | undefined {
-  if (!isObject(record)) return undefined
-  return keyValues(info, info.primaryKey as readonly string[], record, false)
+  if (!isObject(record) || info.primaryKey === undefined) return undefined
+  return withoutNull(fieldValues(info, info.primaryKey, record, 'result'))
 }
 
-function keyValues(info: ModelInfo, pk: readonly string[], source: Args, fromWhere: boolean): unknown[] | undefined {
-  const key: unknown[] = []
-  for (const field of pk) {
-    const value = normalizeKey(info.scalars.get(field), source[field], fromWhere)
+/** A key with a null part names no record. */
+const withoutNull = (key: unknown[] | undefined) => (key?.includes(null) ? undefined : key)
+
+/**
+ * The values of `fields` in `source`, or `undefined` when one is missing or not a plain value. In
+ * a `where`, `{ equals: v }` counts as `v`; in `data`, `{ set: v }` does. `null` is a value (a row
+ * whose optional foreign key is null).
+ */
+export function fieldValues(
+  info: ModelInfo,
+  fields: readonly string[],
+  source: Args,
+  from: ValueSource,
+): unknown[] | undefined {
+  const values: unknown[] = []
+  for (const field of fields) {
+    if (from !== 'result' && !info.exact.has(field)) return undefined
+    const value = normalizeValue(info.scalars.get(field), unwrap(source[field], from), from !== 'result')
     if (value === undefined) return undefined
-    key.push(value)
+    values.push(value)
   }
-  return key
+  return values
+}
+
+/** The values of a tracked key in a `where` (its selector object for a compound unique, or the fields). */
+export function keyValuesFromWhere(info: ModelInfo, key: TrackedKey, where: Args): unknown[] | undefined {
+  const compound = key.fields.length > 1 && key.selector !== undefined ? where[key.selector] : undefined
+  return fieldValues(info, key.fields, isObject(compound) ? compound : where, 'where')
+}
+
+/**
+ * The values of the tracked keys a `where` pins by equality in its top-level conjunction (its own
+ * fields and `AND`, never under `OR` or `NOT`), one tuple per key; a single-field key also by
+ * `{ in: [...] }` (several tuples).
+ */
+export function pinnedKeys(info: ModelInfo, where: unknown): Map<TrackedKey, unknown[][]> {
+  const pinned = new Map<TrackedKey, unknown[][]>()
+  if (!info.precise) return pinned
+  for (const part of conjuncts(where)) {
+    for (const key of info.keys) {
+      if (pinned.has(key)) continue
+      const values = keyValuesFromWhere(info, key, part)
+      if (values) {
+        pinned.set(key, [values])
+        continue
+      }
+      const list =
+        key.fields.length === 1 ? inList(info, key.fields[0] as string, part[key.fields[0] as string]) : undefined
+      if (list) pinned.set(key, list)
+    }
+  }
+  return pinned
+}
+
+/** The objects of a `where`'s top-level conjunction: itself and, recursively, its `AND`. */
+export function conjuncts(where: unknown): Args[] {
+  if (!isObject(where)) return []
+  const out: Args[] = [where]
+  const and = where.AND
+  for (const item of Array.isArray(and) ? and : [and]) out.push(...conjuncts(item))
+  return out
+}
+
+const MAX_IN = 100
+
+function inList(info: ModelInfo, field: string, filter: unknown): unknown[][] | undefined {
+  if (!isObject(filter) || Object.keys(filter).length !== 1 || !Array.isArray(filter.in)) return undefined
+  if (filter.in.length > MAX_IN || !info.exact.has(field)) return undefined
+  const out: unknown[][] = []
+  for (const item of filter.in) {
+    const value = normalizeValue(info.scalars.get(field), item, true)
+    if (value === undefined || value === null) return undefined
+    out.push([value])
+  }
+  return out
+}
+
+function unwrap(value: unknown, from: ValueSource): unknown {
+  if (from === 'result' || !isObject(value) || value instanceof Date || isBytes(value) || isDecimal(value)) return value
+  const keys = Object.keys(value)
+  const wrapper = from === 'where' ? 'equals' : 'set'
+  return keys.length === 1 && keys[0] === wrapper ? value[wrapper] : undefined
 }
 
 const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/
 
 /** The value as the database returns it for a field of `type`, or `undefined` when unsure. */
-function normalizeKey(type: string | undefined, value: unknown, fromWhere: boolean): unknown {
+function normalizeValue(type: string | undefined, value: unknown, fromQuery: boolean): unknown {
   switch (typeof value) {
     case 'string':
       if (type === 'DateTime') {
-        if (!fromWhere || !ISO_WITH_ZONE.test(value)) return undefined
+        if (!fromQuery || !ISO_WITH_ZONE.test(value)) return undefined
         const date = new Date(value)
         return Number.isNaN(date.getTime()) ? undefined : date
       }
@@ -78,6 +155,7 @@ function normalizeKey(type: string | undefined, value: unknown, fromWhere: boole
     case 'boolean':
       return type === 'Boolean' ? value : undefined
     case 'object':
+      if (value === null) return null
       if (value instanceof Date) return type === 'DateTime' && !Number.isNaN(value.getTime()) ? value : undefined
       if (isBytes(value)) return type === 'Bytes' ? value : undefined
       if (isDecimal(value)) return type === 'Decimal' ? value : undefined

@@ -1,26 +1,52 @@
 /**
- * The tag vocabulary of the extension, written through the public {@link EntityTag}, so that the
- * lower layer's `invalidateTags()` reaches what the extension cached:
+ * The tag vocabulary of the extension. The first four are written through the public
+ * {@link EntityTag}, so that the lower layer's `invalidateTags()` reaches what the extension cached:
  *
- * - `m:<Model>` ({@link modelTag}): bumped by every write to the model; the reads that are not
- *   the lookup of one record depend on it (lists, counts, aggregates, and every model a read
- *   reaches through a relation).
- * - `a:<Model>` ({@link entityTag}): every entry of the model. Every read of the model (record
- *   reads too) and every read that reaches it carries it; bumped only by writes that may change
- *   records they cannot name, always together with `m:<Model>`.
- * - `r:<Model>:<recordId>` ({@link recordTag}): one record, by primary key.
+ * - `m:<Model>` ({@link modelTag}): the rows of the model, any of them: bumped by every write that
+ *   creates, changes or deletes a row (not by one that only links or unlinks rows of an implicit
+ *   many-to-many relation). Reads whose rows cannot be narrowed carry it.
+ * - `a:<Model>` ({@link entityTag}): every entry that touches the model, bumped (always with
+ *   `m:<Model>`) by writes that cannot say which rows or links they changed.
+ * - `r:<Model>:<recordId>` ({@link recordTag}): one record, by primary key: its fields.
  * - `u:<tag>` ({@link userTag}): a caller's own tag.
  *
+ * Narrower tags, for reads that name values rather than records (README, "How invalidation works"):
+ *
+ * - `n:<Model>` ({@link newRecordTag}): records were created whose primary key the write does not
+ *   know (a nested create). Reads that name a record by primary key in their arguments carry it:
+ *   they may have cached its absence.
+ * - `v:<Model>:<fields>:<values>` ({@link valueTag}): the rows whose `fields` (a unique selector
+ *   other than the primary key, or a foreign key) hold `values`, and their fields. A write bumps it
+ *   for the values the row had before and has after.
+ * - `f:<Model>:<fields>` ({@link fieldTag}): the fallback of every `v:` tag of those fields: bumped
+ *   by a write that changed a row without knowing one of those values.
+ * - `l:<Model>.<relation>:<fields>:<values>` ({@link linkTag}): which records the record named by
+ *   `fields` = `values` is linked to through an implicit many-to-many relation field.
+ * - `L:<Model>.<relation>:<fields>` ({@link linkKeyTag}): the fallback of those `l:` tags, bumped
+ *   by a link change whose record it cannot name by `fields`.
+ * - `L:<Model>.<relation>` ({@link linksTag}): any link change of the relation.
+ *
  * A write may over-invalidate (cost: a miss) but never under-invalidate (cost: stale data).
- * See docs/design.md (tags and keys).
+ * See docs/design.md (versioned tags).
  */
 import { EntityTag } from '../../cache/keys.ts'
+import { recordId } from '../../core/canonical.ts'
 
 export const modelTag: (model: string) => string = EntityTag.list
 export const entityTag: (model: string) => string = EntityTag.entity
 /** The tag of one record from its primary-key values (in primary-key order). */
 export const recordTag = (model: string, key: readonly unknown[]): string => EntityTag.record(model, key)
 export const userTag: (tag: string) => string = EntityTag.query
+
+export const newRecordTag = (model: string): string => `n:${model}`
+export const valueTag = (model: string, fields: readonly string[], values: readonly unknown[]): string =>
+  `v:${model}:${fields.join(',')}:${recordId(values)}`
+export const fieldTag = (model: string, fields: readonly string[]): string => `f:${model}:${fields.join(',')}`
+export const linkTag = (model: string, relation: string, fields: readonly string[], values: readonly unknown[]) =>
+  `l:${model}.${relation}:${fields.join(',')}:${recordId(values)}`
+export const linkKeyTag = (model: string, relation: string, fields: readonly string[]): string =>
+  `L:${model}.${relation}:${fields.join(',')}`
+export const linksTag = (model: string, relation: string): string => `L:${model}.${relation}`
 
 const MODEL_TAG = modelTag('')
 

@@ -1,8 +1,20 @@
-/** What a write invalidates: every tag (tags/vocabulary.ts) whose cached reads it could have changed. */
+/**
+ * What a write invalidates: every tag (tags/vocabulary.ts) whose cached reads it could have
+ * changed. The rules, one by one, are in the README ("How invalidation works").
+ */
 import { WRITE_OPERATIONS } from '../operations.ts'
-import type { DataModel, ModelInfo } from '../schema/datamodel.ts'
-import { isObject, keyFromRecord, keyFromWhere, recordLevel } from './record-identity.ts'
-import { entityTag, modelTag, recordTag } from './vocabulary.ts'
+import type { DataModel, ModelInfo, TrackedKey } from '../schema/datamodel.ts'
+import {
+  changedFields,
+  joinRowsChanged,
+  linkChanged,
+  type RecordIdentity,
+  referential,
+  UNKNOWN_RECORD,
+  walkData,
+} from './nested-writes.ts'
+import { fieldValues, isObject, keyValuesFromWhere, recordLevel } from './record-identity.ts'
+import { entityTag, fieldTag, modelTag, recordTag, valueTag } from './vocabulary.ts'
 
 type Args = Record<string, unknown>
 
@@ -12,6 +24,14 @@ export function rawInvalidations(dm: DataModel): string[] {
   for (const model of dm.models) tags.push(modelTag(model), entityTag(model))
   return tags
 }
+
+/**
+ * One state of the written row as the write tells it: the values of a key's fields (`undefined`
+ * when the write does not tell them), or `NO_ROW` (before a create, after a delete).
+ */
+type KeyValues = (key: TrackedKey) => unknown[] | undefined
+type RowState = KeyValues | typeof NO_ROW
+const NO_ROW = 'none' as const
 
 /** Every tag whose cached reads the write of `model` by `operation` could have changed. */
 export function writeInvalidations(
@@ -25,198 +45,182 @@ export function writeInvalidations(
   if (!info || !WRITE_OPERATIONS.has(operation)) {
     return [...new Set([modelTag(model), entityTag(model), ...rawInvalidations(dm)])]
   }
-  const tags = new Set<string>([modelTag(model)])
+  const tags = new Set<string>()
   const a = isObject(args) ? args : {}
-  const all = () => tags.add(entityTag(model))
-  const record = (key: readonly unknown[] | undefined) => key && tags.add(recordTag(model, key))
-  const level = recordLevel(info)
-  if (!level) all()
-
-  switch (operation) {
-    case 'create': {
-      const key = level ? (keyFromRecord(info, result) ?? keyFromRecord(info, a.data)) : undefined
-      if (key) record(key)
-      else all()
-      walkData(dm, info, a.data, tags)
-      break
-    }
-    case 'createManyAndReturn': {
-      const keys = level && Array.isArray(result) ? result.map((r) => keyFromRecord(info, r)) : undefined
-      if (keys?.every((k) => k !== undefined)) for (const k of keys) record(k)
-      else all()
-      break
-    }
-    case 'createMany':
-      all()
-      break
-    case 'update':
-    case 'upsert': {
-      const data = operation === 'update' ? a.data : a.update
-      const before = level ? keyFromWhere(info, a.where) : undefined
-      const after = level ? keyFromRecord(info, result) : undefined
-      record(before)
-      record(after)
-      const changed = changedFields(info, data)
-      const keyChanged = !level || changed === undefined || (info.primaryKey ?? []).some((f) => changed.includes(f))
-      // `where` names the record before the write, the result the record after it. An upsert that
-      // creates makes a record `where` may not name, so it always needs the result.
-      const named =
-        operation === 'upsert'
-          ? after !== undefined && (!keyChanged || before !== undefined)
-          : keyChanged
-            ? before !== undefined && after !== undefined
-            : before !== undefined || after !== undefined
-      if (!named) all()
-      referential(dm, tags, model, 'update', changed)
-      walkData(dm, info, data, tags)
-      if (operation === 'upsert') walkData(dm, info, a.create, tags)
-      break
-    }
-    case 'delete': {
-      const key = level ? (keyFromWhere(info, a.where) ?? keyFromRecord(info, result)) : undefined
-      if (key) record(key)
-      else all()
-      referential(dm, tags, model, 'delete')
-      break
-    }
-    case 'updateMany':
-    case 'updateManyAndReturn':
-      all()
-      referential(dm, tags, model, 'update', changedFields(info, a.data))
-      walkData(dm, info, a.data, tags)
-      break
-    case 'deleteMany':
-      all()
-      referential(dm, tags, model, 'delete')
-      break
+  if (!recordLevel(info)) {
+    tags.add(modelTag(model)).add(entityTag(model))
+    const kind = operation.startsWith('delete') ? 'delete' : operation.startsWith('update') ? 'update' : undefined
+    if (kind || operation === 'upsert') referential(dm, tags, model, kind ?? 'update')
+    walkData(dm, info, a.data ?? a.update, tags, UNKNOWN_RECORD)
+    if (operation === 'upsert') walkData(dm, info, a.create, tags, UNKNOWN_RECORD)
+  } else {
+    recordWrite(dm, info, operation, a, result, tags)
   }
   // A database view can show any table; Prisma cannot tell which.
   for (const view of dm.views) tags.add(modelTag(view)).add(entityTag(view))
   return [...tags]
 }
 
-function referential(
-  dm: DataModel,
-  tags: Set<string>,
-  model: string,
-  kind: 'delete' | 'update',
-  changed?: readonly string[],
-): void {
-  if (kind === 'update' && changed !== undefined && changed.length === 0) return
-  const effects = dm.referentialEffects(model, kind, changed)
-  for (const m of effects.changed) tags.add(modelTag(m)).add(entityTag(m))
-  for (const m of effects.relationViews) tags.add(modelTag(m))
-}
-
-// Nested writes inside `data`, at any depth.
-
-const NESTED_RECORD_WRITES: ReadonlySet<string> = new Set([
-  'create',
-  'createMany',
-  'connectOrCreate',
-  'update',
-  'updateMany',
-  'upsert',
-  'delete',
-  'deleteMany',
-])
-const LINK_WRITES: ReadonlySet<string> = new Set(['connect', 'disconnect', 'set'])
-
-/** Scalar fields a `data` object changes, including foreign keys set through relations; `undefined` = unknown. */
-function changedFields(info: ModelInfo, data: unknown): string[] | undefined {
-  if (!isObject(data)) return []
-  const changed: string[] = []
-  for (const key in data) {
-    if (data[key] === undefined) continue
-    if (info.scalars.has(key)) {
-      changed.push(key)
-      continue
-    }
-    const rel = info.relations.get(key)
-    if (!rel) continue
-    if (!rel.precise) return undefined
-    if (!rel.holdsForeignKey || !isObject(data[key])) continue
-    // Writing the related record through the relation does not move this side's key; linking does.
-    const ops = Object.keys(data[key] as Args)
-    if (ops.some((op) => op !== 'update' && op !== 'updateMany' && op !== 'delete' && op !== 'deleteMany')) {
-      changed.push(...rel.fields)
-    }
-  }
-  return changed
-}
-
-function walkData(dm: DataModel, info: ModelInfo, data: unknown, tags: Set<string>): void {
-  if (Array.isArray(data)) {
-    for (const item of data) walkData(dm, info, item, tags)
-    return
-  }
-  if (!isObject(data)) return
-  for (const key in data) {
-    const rel = info.relations.get(key)
-    const ops = data[key]
-    if (!rel || !isObject(ops)) continue
-    const target = dm.model(rel.target)
-    const T = rel.target
-    for (const op in ops) {
-      const arg = ops[op]
-      if (arg === undefined) continue
-      if (LINK_WRITES.has(op)) {
-        if (rel.implicitManyToMany) {
-          tags.add(modelTag(T))
-        } else if (!rel.precise || !rel.holdsForeignKey) {
-          // The key lives on the target's rows: linking or unlinking changes them.
-          tags.add(modelTag(T)).add(entityTag(T))
-          if (rel.precise) referential(dm, tags, T, 'update', rel.fields)
-          else referential(dm, tags, T, 'update')
-        }
-        continue
-      }
-      tags.add(modelTag(T)).add(entityTag(T))
-      if (!target) continue
-      if (!NESTED_RECORD_WRITES.has(op)) {
-        // Something this code does not know: assume it changes anything the target reaches.
-        referential(dm, tags, T, 'delete')
-        referential(dm, tags, T, 'update')
-        continue
-      }
-      for (const item of Array.isArray(arg) ? arg : [arg]) nestedWrite(dm, target, op, item, tags)
-    }
-  }
-}
-
-function nestedWrite(dm: DataModel, target: ModelInfo, op: string, item: unknown, tags: Set<string>): void {
-  const T = target.name
-  switch (op) {
-    case 'create':
-      walkData(dm, target, item, tags)
+function recordWrite(dm: DataModel, info: ModelInfo, operation: string, a: Args, result: unknown, tags: Set<string>) {
+  const M = info.name
+  const fromResult =
+    (row: unknown): KeyValues =>
+    (key) =>
+      isObject(row) ? fieldValues(info, key.fields, row, 'result') : undefined
+  const where = isObject(a.where) ? a.where : {}
+  const fromWhere: KeyValues = (key) => keyValuesFromWhere(info, key, where)
+  switch (operation) {
+    case 'create': {
+      const data = isObject(a.data) ? a.data : {}
+      const after = either(fromResult(result), (key) => fieldValues(info, key.fields, data, 'data'))
+      const identity = contentChanged(info, [NO_ROW, after], tags)
+      walkData(dm, info, a.data, tags, identity)
       break
-    case 'connectOrCreate':
-      if (isObject(item)) walkData(dm, target, item.create, tags)
+    }
+    case 'createManyAndReturn': {
+      const rows = Array.isArray(result) ? result : [undefined]
+      contentChanged(info, [NO_ROW, ...rows.map(fromResult)], tags)
       break
+    }
     case 'update':
-    case 'updateMany': {
-      // To-many: `{ where, data }`. To-one: `{ where?, data }` or the data itself.
-      // A model with a field named `data` makes that ambiguous: then both readings count.
-      const data = isObject(item) && isObject(item.data) ? item.data : item
-      let changed = changedFields(target, data)
-      if (data !== item) {
-        const direct = changedFields(target, item)
-        changed = changed && direct && [...changed, ...direct]
-        walkData(dm, target, item, tags)
+    case 'upsert': {
+      const data = operation === 'update' ? a.data : a.update
+      const changed = changedFields(info, data)
+      const after = fromResult(result)
+      // A key the write does not change is the same before and after: the result tells both.
+      const unchanged = (key: TrackedKey) =>
+        changed !== undefined && !key.fields.some((f) => changed.includes(f) || info.updatedAt.includes(f))
+      const before: KeyValues = (key) => (unchanged(key) ? (after(key) ?? fromWhere(key)) : fromWhere(key))
+      // Not from `data`: change capture writes placeholders there (change-tags.ts), and an
+      // update's data may be an operation (`{ increment: 1 }`).
+      const afterOrSame: KeyValues = (key) => after(key) ?? (unchanged(key) ? fromWhere(key) : undefined)
+      // Only relations in `data`: the record's own fields stay (a link does not touch @updatedAt).
+      // Nothing in `data`: nothing Prisma knows changes but an @updatedAt field; the record tag
+      // still goes, as it always did. An upsert may create the record instead.
+      const states = [before, afterOrSame]
+      const empty = isObject(data) && Object.keys(data).length === 0
+      const identity =
+        operation === 'upsert' || changed === undefined || changed.length > 0 || (empty && info.updatedAt.length > 0)
+          ? contentChanged(info, states, tags)
+          : empty
+            ? contentChanged(info, states, tags, true)
+            : knownAs(states)
+      if (changed === undefined || changed.some((f) => (info.primaryKey ?? []).includes(f))) {
+        // The record's join rows follow its primary key.
+        joinRowsChanged(dm, tags, info, identity)
       }
-      referential(dm, tags, T, 'update', changed)
-      walkData(dm, target, data, tags)
+      referential(dm, tags, M, 'update', changed)
+      walkData(dm, info, data, tags, identity)
+      if (operation === 'upsert') walkData(dm, info, a.create, tags, identity)
       break
     }
-    case 'upsert':
-      if (!isObject(item)) break
-      referential(dm, tags, T, 'update', changedFields(target, item.update))
-      walkData(dm, target, item.update, tags)
-      walkData(dm, target, item.create, tags)
+    case 'delete': {
+      const before = either(fromResult(result), fromWhere)
+      const identity = contentChanged(info, [before, NO_ROW], tags)
+      joinRowsChanged(dm, tags, info, identity)
+      referential(dm, tags, M, 'delete')
       break
-    case 'delete':
+    }
+    case 'updateMany':
+    case 'updateManyAndReturn': {
+      tags.add(modelTag(M)).add(entityTag(M))
+      const changed = changedFields(info, a.data)
+      if (changed === undefined || changed.some((f) => (info.primaryKey ?? []).includes(f))) {
+        joinRowsChanged(dm, tags, info, UNKNOWN_RECORD)
+      }
+      referential(dm, tags, M, 'update', changed)
+      walkData(dm, info, a.data, tags, UNKNOWN_RECORD)
+      break
+    }
+    case 'createMany':
+      tags.add(modelTag(M)).add(entityTag(M))
+      break
     case 'deleteMany':
-      if (item !== false) referential(dm, tags, T, 'delete')
+      tags.add(modelTag(M)).add(entityTag(M))
+      joinRowsChanged(dm, tags, info, UNKNOWN_RECORD)
+      referential(dm, tags, M, 'delete')
       break
   }
+}
+
+/**
+ * A row changed from each state to the next: the model's rows, the record by its primary key
+ * (`a:` when a state's key is unknown) and every other tracked key by its values (`f:` when
+ * unknown). Returns the values the record is known by, for the tags of its relation lists.
+ */
+function contentChanged(
+  info: ModelInfo,
+  states: readonly RowState[],
+  tags: Set<string>,
+  primaryOnly = false,
+): RecordIdentity {
+  const M = info.name
+  tags.add(modelTag(M))
+  const primary: TrackedKey = {
+    fields: info.primaryKey as readonly string[],
+    unique: true,
+    primary: true,
+    selector: undefined,
+  }
+  for (const key of primaryOnly ? [primary] : [primary, ...info.keys.filter((k) => !k.primary)]) {
+    for (const state of states) {
+      if (state === NO_ROW) continue
+      const values = state(key)
+      if (values === undefined || (key.primary && values.includes(null))) {
+        tags.add(key.primary ? entityTag(M) : fieldTag(M, key.fields))
+      } else {
+        tags.add(key.primary ? recordTag(M, values) : valueTag(M, key.fields, values))
+      }
+    }
+  }
+  return knownAs(states)
+}
+
+/** The record as known by each key: a tuple per state that had a row, `undefined` if one is unknown. */
+function knownAs(states: readonly RowState[]): RecordIdentity {
+  return (key) => {
+    const out: unknown[][] = []
+    for (const state of states) {
+      if (state === NO_ROW) continue
+      const values = state(key)
+      if (values === undefined || values.includes(null)) return undefined
+      if (!out.some((v) => sameValues(v, values))) out.push(values)
+    }
+    return out
+  }
+}
+
+function either(first: KeyValues, second: KeyValues): KeyValues {
+  return (key) => first(key) ?? second(key)
+}
+
+const sameValues = (a: readonly unknown[], b: readonly unknown[]) =>
+  a.length === b.length && a.every((v, i) => v === b[i] || String(v) === String(b[i]))
+
+/**
+ * A row of the join table of an implicit many-to-many relation between `models` changed (seen
+ * below the client, by change capture): the link lists of both sides, of any record, on every
+ * such relation between the two models.
+ */
+export function joinTableInvalidations(dm: DataModel, models: readonly [string, string]): string[] {
+  const tags = new Set<string>()
+  const [first, second] = models
+  for (const [from, to] of [
+    [first, second],
+    [second, first],
+  ] as const) {
+    const info = dm.model(from)
+    for (const rel of info?.relations.values() ?? []) {
+      if (!rel.implicitManyToMany || rel.target !== to) continue
+      for (const [m, field] of [
+        [from, rel.field],
+        [to, rel.inverse as string],
+      ] as const) {
+        const side = dm.model(m)
+        if (side) linkChanged(tags, side, field, UNKNOWN_RECORD)
+      }
+    }
+  }
+  if (tags.size === 0) for (const m of models) tags.add(modelTag(m)).add(entityTag(m))
+  return [...tags]
 }

@@ -5,7 +5,8 @@ import { changeToTags } from '../../../src/prisma/change-capture/change-tags.ts'
 import { parseChange, type RowChange } from '../../../src/prisma/change-capture/notifications.ts'
 import { changeCaptureDropSql, changeCaptureSql } from '../../../src/prisma/change-capture/sql.ts'
 import { type CaptureTables, captureTables } from '../../../src/prisma/change-capture/tables.ts'
-import { entityTag, modelTag, recordTag } from '../../../src/prisma/tags/vocabulary.ts'
+import { entityTag, linksTag, modelTag, recordTag } from '../../../src/prisma/tags/vocabulary.ts'
+import { joinTableInvalidations } from '../../../src/prisma/tags/write-invalidations.ts'
 import { migrationSql } from '../../support/migrations.ts'
 import { type Arrivals, changeCaptureDatabase, rawListener } from './support.ts'
 
@@ -57,7 +58,24 @@ describe('change capture triggers on PostgreSQL', () => {
       SELECT c.relname AS table, count(*)::int AS triggers FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
       WHERE t.tgname IN ('ptc_capture', 'ptc_capture_truncate') GROUP BY c.relname ORDER BY c.relname`)
     expect(rows).toEqual(
-      ['Comment', 'Document', 'Membership', 'Post', 'Profile', 'Tag', 'User', '_PostToTag'].map((table) => ({
+      [
+        'Article',
+        'Comment',
+        'Document',
+        'Member',
+        'Membership',
+        'Post',
+        'Profile',
+        'Reply',
+        'Tag',
+        'Topic',
+        'TopicFollow',
+        'User',
+        '_ArticleToTopic',
+        '_Favorites',
+        '_Follows',
+        '_PostToTag',
+      ].map((table) => ({
         table,
         triggers: 2,
       })),
@@ -135,7 +153,9 @@ describe('change capture triggers on PostgreSQL', () => {
       operation: 'insert',
       key: [String(postId), String(tagId)],
     })
-    expect(changeToTags(change as RowChange, tables).sort()).toEqual([modelTag('Post'), modelTag('Tag')].sort())
+    expect(changeToTags(change as RowChange, tables).sort()).toEqual(
+      joinTableInvalidations(tables.dataModel, ['Post', 'Tag']).sort(),
+    )
   })
 
   it('publishes nothing for a rolled-back transaction: the next arrival is a later committed change', async () => {
@@ -155,7 +175,7 @@ describe('change capture triggers on PostgreSQL', () => {
     const changes = await changesOf(() => db.run('TRUNCATE "Tag" CASCADE'))
     expect(changes.map(brief).sort()).toEqual(['truncate Tag null', 'truncate _PostToTag null'])
     expect(changes.flatMap((c) => changeToTags(c, tables))).toEqual(
-      expect.arrayContaining([entityTag('Tag'), modelTag('Post')]),
+      expect.arrayContaining([entityTag('Tag'), linksTag('Post', 'tags')]),
     )
   })
 

@@ -4,8 +4,8 @@ import { describe, expect, it } from 'vitest'
 import { changeToTags } from '../../../src/prisma/change-capture/change-tags.ts'
 import type { RowChange } from '../../../src/prisma/change-capture/notifications.ts'
 import { captureTables } from '../../../src/prisma/change-capture/tables.ts'
-import { entityTag, modelTag, recordTag } from '../../../src/prisma/tags/vocabulary.ts'
-import { writeInvalidations } from '../../../src/prisma/tags/write-invalidations.ts'
+import { entityTag, fieldTag, modelTag, recordTag } from '../../../src/prisma/tags/vocabulary.ts'
+import { joinTableInvalidations, writeInvalidations } from '../../../src/prisma/tags/write-invalidations.ts'
 import { projectRoot } from '../../support/migrations.ts'
 
 const tables = captureTables({ schema: readFileSync(join(projectRoot, 'prisma', 'postgres.prisma'), 'utf8') })
@@ -47,11 +47,10 @@ describe('changeToTags: a row change invalidates what the same write through the
     expect(tags).toEqual(expect.arrayContaining([recordTag('User', [4]), entityTag('Post'), entityTag('Profile')]))
   })
 
-  it('an INSERT = prisma.tag.create returning its key', () => {
-    same(
-      changeToTags(change({ table: 'Tag', operation: 'insert', key: ['9'] }), tables),
-      writeInvalidations(dm, 'Tag', 'create', { data: { name: 'n' } }, { id: 9, name: 'n' }),
-    )
+  it('an INSERT = prisma.tag.create returning its key, its other values unknown', () => {
+    const tags = changeToTags(change({ table: 'Tag', operation: 'insert', key: ['9'] }), tables)
+    same(tags, writeInvalidations(dm, 'Tag', 'create', { data: {} }, { id: 9 }))
+    expect(tags).toEqual(expect.arrayContaining([recordTag('Tag', [9]), fieldTag('Tag', ['name'])]))
   })
 
   it('an UPDATE whose columns are unknown acts as one changing every field', () => {
@@ -86,10 +85,10 @@ describe('changeToTags: a row change invalidates what the same write through the
   })
 
   it('a join-table row changes the relation lists of both models, not their records', () => {
-    same(changeToTags(change({ table: '_PostToTag', operation: 'insert', key: ['1', '2'] }), tables), [
-      modelTag('Post'),
-      modelTag('Tag'),
-    ])
+    same(
+      changeToTags(change({ table: '_PostToTag', operation: 'insert', key: ['1', '2'] }), tables),
+      joinTableInvalidations(dm, ['Post', 'Tag']),
+    )
   })
 
   it('a table the schema does not know invalidates nothing but the views', () => {

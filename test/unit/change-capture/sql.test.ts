@@ -50,7 +50,15 @@ describe('changeCaptureSql', () => {
       '"Tag"',
       '"Membership"',
       '"Document"',
+      '"Member"',
+      '"Article"',
+      '"Reply"',
+      '"Topic"',
+      '"TopicFollow"',
       '"_PostToTag"',
+      '"_Follows"',
+      '"_Favorites"',
+      '"_ArticleToTopic"',
     ])
     expect(sql).toContain('CREATE OR REPLACE FUNCTION "ptc_capture_Post"() RETURNS trigger')
     expect(sql).toContain('CREATE OR REPLACE FUNCTION "ptc_capture__PostToTag"() RETURNS trigger')

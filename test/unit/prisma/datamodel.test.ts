@@ -45,7 +45,20 @@ describe.each(['sqlite', 'postgres'] as const)('the data model of the %s test cl
   const dm = clientDataModel(clients[provider]())
 
   it('lists every model and understands each one from the schema text', () => {
-    expect(sorted(dm.models)).toEqual(['Comment', 'Document', 'Membership', 'Post', 'Profile', 'Tag', 'User'])
+    expect(sorted(dm.models)).toEqual([
+      'Article',
+      'Comment',
+      'Document',
+      'Member',
+      'Membership',
+      'Post',
+      'Profile',
+      'Reply',
+      'Tag',
+      'Topic',
+      'TopicFollow',
+      'User',
+    ])
     for (const name of dm.models) expect(dm.model(name)?.precise).toBe(true)
     expect(dm.views).toEqual([])
   })

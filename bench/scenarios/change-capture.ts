@@ -17,8 +17,11 @@ import { type BasePrisma, type Bench, DATABASE_URL, USERS } from '../setup.ts'
  *   through Prisma and as raw SQL through `pg` (a prepared statement), on two databases of this
  *   scenario's own with the same schema and the same 10 000 users, one of them with
  *   `changeCaptureSql()` applied. Interleaved like every latency table, medians of µs per write.
- *   Nobody listens meanwhile: PostgreSQL queues a NOTIFY at commit whether or not a session
- *   listens, so this is the database's side of the cost; the listeners' side is the next part.
+ *   Each also with the session's `synchronous_commit` off: with it on, the commit's WAL flush
+ *   (milliseconds here, and noisy) hides what the trigger adds; and one statement updating 100
+ *   rows, for the trigger's cost per row apart from the commit's. Nobody listens meanwhile:
+ *   PostgreSQL queues a NOTIFY at commit whether or not a session listens, so this is the
+ *   database's side of the cost; the listeners' side is the next part.
  * - The delay from commit to invalidation: a raw `UPDATE` committed by a separate `pg` connection,
  *   until each cached instance (`tieredCache({ redis, events, changeCapture: { url } })`) emits
  *   'invalidate' for it (its L1 is dropped then; its L2 script is sent right after). Measured from

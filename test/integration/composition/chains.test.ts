@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
+import { Prisma } from '@prisma/client/extension'
 import { readReplicas } from '@prisma/extension-read-replicas'
 import { afterAll, describe, expect, it } from 'vitest'
 import { tieredCache } from '../../../src/prisma/extension.ts'
@@ -179,6 +180,37 @@ describe.each(providers)('extension chains on %s', (provider) => {
     expect(await settles(client.user.findUnique({ where: { id: user.id } }))).toEqual(user)
     expect(await settles(client.user.findUnique({ where: { id: user.id } }))).toEqual(user)
     expect(cached.$cache.stats()).toMatchObject({ hits: 0, misses: 0 })
+  })
+
+  it('a soft delete applied after tieredCache (delete rerouted to an update of the cached client) is invalidated', async () => {
+    const plain = await base()
+    const cached = plain.$extends(cache())
+    close(cached)
+    await cached.$cache.ready()
+    const client = cached.$extends(
+      Prisma.defineExtension((inner) =>
+        inner.$extends({
+          name: 'softDelete',
+          query: {
+            document: {
+              delete({ args }) {
+                return (inner as unknown as AnyPrisma).document.update({
+                  where: args.where,
+                  data: { title: 'deleted' },
+                })
+              },
+            },
+          },
+        }),
+      ),
+    ) as unknown as AnyPrisma
+    const doc = await plain.document.create({ data: { title: 'alive' } })
+    expect(await client.document.findUnique({ where: { id: doc.id } })).toEqual(doc)
+    await client.document.delete({ where: { id: doc.id } })
+    expect(await client.document.findUnique({ where: { id: doc.id } })).toEqual(
+      await plain.document.findUnique({ where: { id: doc.id } }),
+    )
+    expect((await plain.document.findUnique({ where: { id: doc.id } }))?.title).toBe('deleted')
   })
 
   it('a destructured read method works as on the plain client', async () => {

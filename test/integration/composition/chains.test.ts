@@ -195,7 +195,7 @@ describe.each(providers)('extension chains on %s', (provider) => {
             document: {
               delete({ args }) {
                 return (inner as unknown as AnyPrisma).document.update({
-                  where: args.where,
+                  where: args.where as { id: string },
                   data: { title: 'deleted' },
                 })
               },

@@ -1,6 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 
 /** A loopback port nothing listens on (found by binding it, then letting it go). */
 export async function freePort(): Promise<number> {
@@ -16,11 +19,13 @@ export async function freePort(): Promise<number> {
 
 /**
  * A redis-server child process of this test only, without persistence, for tests that stop Redis,
- * pause it or count its commands: the shared server is never touched beyond a test's prefix.
+ * pause it or count its commands: the shared server is never touched beyond a test's prefix. Its
+ * working directory is a fresh one, so it never loads a `dump.rdb` someone left in the current one.
  */
 export class RedisServer {
   readonly port: number
   readonly #args: readonly string[]
+  readonly #dir = mkdtempSync(join(tmpdir(), 'ptc-redis-'))
   #child: ChildProcess | undefined
 
   private constructor(port: number, args: readonly string[]) {
@@ -54,6 +59,8 @@ export class RedisServer {
         'no',
         '--daemonize',
         'no',
+        '--dir',
+        this.#dir,
         ...this.#args,
       ],
       { stdio: ['ignore', 'pipe', 'inherit'] },
@@ -103,13 +110,15 @@ export class RedisServer {
     if (pid !== undefined) process.kill(pid, 'SIGCONT')
   }
 
-  /** Kills this child (by its PID) and resolves once it has exited. */
+  /** Kills this child (by its PID), resolves once it has exited, and removes its directory. */
   async stop(): Promise<void> {
     const child = this.#child
     this.#child = undefined
-    if (!child || child.exitCode !== null) return
-    const exited = once(child, 'exit')
-    child.kill('SIGKILL')
-    await exited
+    if (child && child.exitCode === null) {
+      const exited = once(child, 'exit')
+      child.kill('SIGKILL')
+      await exited
+    }
+    rmSync(this.#dir, { recursive: true, force: true })
   }
 }

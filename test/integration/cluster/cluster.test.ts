@@ -3,13 +3,17 @@ import { type Cluster, Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { RedisCache } from '../../../src/cache/redis/redis-cache.ts'
 import { TieredCache } from '../../../src/cache/tiered/tiered-cache.ts'
-import { L2NotDurableError } from '../../../src/core/errors.ts'
 import { cachedInstance, type Instance } from '../../support/cached.ts'
 import { Testbed } from '../../support/factory.ts'
-import { expectNothingStale, loadThroughFault, starveReplica } from '../../support/failover.ts'
+import {
+  expectNothingStale,
+  invalidateThenKillMaster,
+  loadThroughFault,
+  pollUntil,
+  starveReplica,
+} from '../../support/failover.ts'
 import { runModelCheck } from '../../support/model.ts'
 import { clusterAvailable, RedisCluster } from '../../support/redis-cluster.ts'
-import { recordingEmitter } from '../../unit/cache/support.ts'
 
 /**
  * Everything DESIGN.md promises, on a Redis Cluster of this file (3 masters, 3 replicas) started
@@ -53,79 +57,41 @@ async function keysPerMaster(redis: Cluster, prefix: string): Promise<number[]> 
   )
 }
 
-/** Polls (no event says "nothing owed") until `done`, with a deadline. */
-async function until(done: () => boolean | Promise<boolean>, what: string, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!(await done())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}
-
-/**
- * Two instances of the lower layer on the cluster; A caches `doc`, the replica of the master
- * holding it is made to lag for real, the data changes and A invalidates (every group, every
- * master), and that master is killed right after. Returns what each instance reads once its
- * replica has taken over, and what A owed at the kill; the killed node comes back as a replica.
- */
+/** A write's invalidation, then a kill of the master holding its entry (see invalidateThenKillMaster). */
 async function killRightAfterAWrite(durable: boolean) {
-  const prefix = `${bed.prefix}_durable_${durable}`
-  const { emitter, seen } = recordingEmitter()
-  const make = async (events?: typeof emitter) => {
-    const l2 = new RedisCache({
-      redis: client(),
-      prefix,
-      timeoutMs: 1_000,
-      ...(durable && { durable: { timeoutMs: 300 } }),
-    })
-    const cache = new TieredCache({ l2, ...(events && { events }) })
-    bed.defer(() => cache.close())
-    await cache.ready()
-    return { cache, l2 }
-  }
-  const a = await make(emitter)
-  const b = await make()
-  let current = 'v1'
-  const load = async () => current
-  expect(await a.cache.getOrSet('doc', load, { tags: ['doc'] })).toBe('v1')
-  const entry = a.l2.layout.entry('doc')
   const admin = client()
-  const shard = await cluster!.shardOf(Number(await admin.cluster('KEYSLOT', entry)))
-  const replica = new Redis({ port: shard.replica!.port, host: '127.0.0.1', maxRetriesPerRequest: 0 })
-  replica.on('error', () => {})
-  await replica.call('READONLY')
-  await until(async () => (await replica.exists(entry)) === 1, 'the entry reached the replica')
-  replica.disconnect()
-
-  const filler = new Redis({ port: shard.master.port, host: '127.0.0.1', maxRetriesPerRequest: 0 })
-  filler.on('error', () => {})
-  // The filler's key is in the entry's slot (its hash tag), on the master about to die.
-  const fillerKey = `${prefix}:{${a.l2.layout.group('doc')}}:filler`
-  const starved = await starveReplica(shard.replica!, (text) => filler.set(fillerKey, text))
-  current = 'v2'
-  await a.cache.invalidateTags(['doc'])
-  const owed = a.cache.pendingInvalidations
-  await shard.master.crash()
-  starved.resume()
-  filler.disconnect()
-  await cluster!.waitUntilHealthy()
-  await until(() => a.cache.pendingInvalidations === 0, 'A still owes its invalidation')
-  const reads = {
-    a: await a.cache.getOrSet('doc', load, { tags: ['doc'] }),
-    b: await b.cache.getOrSet('doc', load, { tags: ['doc'] }),
-  }
-  const notDurable = seen.filter(
-    (e) => e.name === 'error' && (e.payload as { error: unknown }).error instanceof L2NotDurableError,
-  ).length
-  console.log(
-    `[cluster durable=${durable}] master :${shard.master.port} killed right after the invalidation, ` +
-      `:${shard.replica!.port} took over; A owed ${owed} at the kill (${notDurable} not-durable errors); ` +
-      `after: A read ${reads.a}, B read ${reads.b}`,
-  )
+  let shard: Awaited<ReturnType<RedisCluster['shardOf']>> | undefined
+  const result = await invalidateThenKillMaster({
+    label: 'cluster',
+    durable,
+    prefix: `${bed.prefix}_durable_${durable}`,
+    connect: client,
+    defer: (fn) => bed.defer(fn),
+    replicated: async (entry) => {
+      shard = await cluster!.shardOf(Number(await admin.cluster('KEYSLOT', entry)))
+      const replica = new Redis({ port: shard.replica!.port, host: '127.0.0.1', maxRetriesPerRequest: 0 })
+      replica.on('error', () => {})
+      await replica.call('READONLY')
+      await pollUntil(async () => (await replica.exists(entry)) === 1, 'the entry reached the replica')
+      replica.disconnect()
+    },
+    starve: (key) => {
+      const filler = new Redis({ port: shard!.master.port, host: '127.0.0.1', maxRetriesPerRequest: 0 })
+      filler.on('error', () => {})
+      bed.defer(() => filler.disconnect())
+      return starveReplica(shard!.replica!, (text) => filler.set(key, text))
+    },
+    failover: async (resume) => {
+      await shard!.master.crash()
+      resume()
+      await cluster!.waitUntilHealthy()
+      return `master :${shard!.master.port} killed, :${shard!.replica!.port} took over`
+    },
+  })
   // Back as a replica, so the next test has a replica to fail over to.
-  await shard.master.start()
+  await shard!.master.start()
   await cluster!.waitUntilHealthy()
-  return { reads, owed, notDurable }
+  return result
 }
 
 if (missing) describe('on a Redis Cluster', () => it.skip(`skipped: ${missing}`, () => {}))

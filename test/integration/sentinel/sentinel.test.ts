@@ -1,13 +1,14 @@
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { RedisCache } from '../../../src/cache/redis/redis-cache.ts'
-import { TieredCache } from '../../../src/cache/tiered/tiered-cache.ts'
-import { L2NotDurableError } from '../../../src/core/errors.ts'
 import { cachedInstance } from '../../support/cached.ts'
 import { Testbed } from '../../support/factory.ts'
-import { expectNothingStale, loadThroughFault, starveReplica } from '../../support/failover.ts'
+import {
+  expectNothingStale,
+  invalidateThenKillMaster,
+  loadThroughFault,
+  starveReplica,
+} from '../../support/failover.ts'
 import { RedisSentinelGroup } from '../../support/redis-sentinel.ts'
-import { recordingEmitter } from '../../unit/cache/support.ts'
 
 /**
  * A Sentinel-managed Redis (1 master, 1 replica, 3 Sentinels on loopback, started and stopped by
@@ -73,64 +74,31 @@ describe('through Redis Sentinel', () => {
   })
 })
 
-/** Polls (no event says "nothing owed") until `done`, with a deadline. */
-async function until(done: () => boolean, what: string, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}
-
-/**
- * Two instances of the lower layer through Sentinel; A caches `doc` (on the replica too), the
- * replica is made to lag for real, the data changes and A invalidates, and the master is killed
- * right after. Returns what each instance reads once the promoted replica serves, and what A owed.
- */
+/** A write's invalidation, then a kill of the master (see invalidateThenKillMaster). */
 async function killRightAfterAWrite(durable: boolean) {
   if (!group.replica) await group.rejoin()
-  const prefix = `${bed.prefix}-durable-${durable}`
-  const { emitter, seen } = recordingEmitter()
-  const make = async (events?: typeof emitter) => {
-    const redis = group.client()
-    bed.defer(() => redis.disconnect())
-    const l2 = new RedisCache({ redis, prefix, timeoutMs: 1_000, ...(durable && { durable: { timeoutMs: 300 } }) })
-    const cache = new TieredCache({ l2, ...(events && { events }) })
-    bed.defer(() => cache.close())
-    await cache.ready()
-    return { cache, redis }
-  }
-  const a = await make(emitter)
-  const b = await make()
-  let current = 'v1'
-  const load = async () => current
-  expect(await a.cache.getOrSet('doc', load, { tags: ['doc'] })).toBe('v1')
-  expect(await a.redis.call('WAIT', 1, 5_000)).toBe(1) // the entry is on the replica
-
   const filler = new Redis({ port: group.masterPort, host: '127.0.0.1', maxRetriesPerRequest: 0 })
   filler.on('error', () => {})
-  const starved = await starveReplica(group.replica!, (text) => filler.set(`${prefix}:filler`, text))
-  current = 'v2' // the write, committed in the database; its invalidation follows
-  await a.cache.invalidateTags(['doc'])
-  const owed = a.cache.pendingInvalidations
-  const failover = await group.crashMaster({ afterKill: () => starved.resume() })
-  filler.disconnect()
-
-  await a.cache.ready({ timeoutMs: 20_000 })
-  await b.cache.ready({ timeoutMs: 20_000 })
-  await until(() => a.cache.pendingInvalidations === 0, 'A still owes its invalidation')
-  const reads = {
-    a: await a.cache.getOrSet('doc', load, { tags: ['doc'] }),
-    b: await b.cache.getOrSet('doc', load, { tags: ['doc'] }),
-  }
-  const notDurable = seen.filter(
-    (e) => e.name === 'error' && (e.payload as { error: unknown }).error instanceof L2NotDurableError,
-  )
-  console.log(
-    `[sentinel durable=${durable}] master :${failover.killed} killed right after the invalidation, :${failover.promoted} ` +
-      `promoted; A owed ${owed} at the kill (${notDurable.length} not-durable errors); after: A read ${reads.a}, B read ${reads.b}`,
-  )
-  return { reads, owed, notDurable: notDurable.length }
+  bed.defer(() => filler.disconnect())
+  return invalidateThenKillMaster({
+    label: 'sentinel',
+    durable,
+    prefix: `${bed.prefix}-durable-${durable}`,
+    connect: () => {
+      const redis = group.client()
+      bed.defer(() => redis.disconnect())
+      return redis
+    },
+    defer: (fn) => bed.defer(fn),
+    replicated: async (_, redis) => {
+      if ((await redis.call('WAIT', 1, 5_000)) !== 1) throw new Error('the replica did not acknowledge')
+    },
+    starve: (key) => starveReplica(group.replica!, (text) => filler.set(key, text)),
+    failover: async (resume) => {
+      const { killed, promoted } = await group.crashMaster({ afterKill: resume })
+      return `master :${killed} killed, :${promoted} promoted`
+    },
+  })
 }
 
 describe('durable invalidations through Sentinel', () => {

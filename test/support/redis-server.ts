@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -46,6 +46,8 @@ export class RedisServer {
 
   /** Starts (or restarts, on the same port) and resolves once it accepts connections. */
   async start(): Promise<void> {
+    // stop() removed it; a restart gets it back, empty.
+    mkdirSync(this.#dir, { recursive: true })
     const child = spawn(
       'redis-server',
       [

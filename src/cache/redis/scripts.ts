@@ -144,14 +144,19 @@ return out
  * one captured (moved, or missing: deleted, evicted, expired). Otherwise stores the entry with the
  * captured and late tags (guards are checked, not stored; a late tag's missing version is created),
  * makes every version it stores live at least as long as the entry, deletes the fence (the load it
- * guarded is done), raises the max lifetime, returns 1.
+ * guarded is done; it is deleted too when a store past the fence check is refused), raises the
+ * max lifetime, returns 1.
  */
 export const SET_SCRIPT = script(`${HELPERS}
 local vp = ARGV[1]
 local px = tonumber(ARGV[2])
 local header = {ARGV[3], ARGV[4], ARGV[5]}
-if ARGV[6] ~= '' and redis.call('GET', KEYS[3]) ~= ARGV[6] then return 0 end
 if ARGV[7] ~= '' and redis.call('GET', KEYS[4]) ~= ARGV[7] then return 0 end
+local function refuse()
+  if ARGV[7] ~= '' then redis.call('DEL', KEYS[4]) end
+  return 0
+end
+if ARGV[6] ~= '' and redis.call('GET', KEYS[3]) ~= ARGV[6] then return refuse() end
 local candidate = ARGV[8]
 local created = math.max(px, tonumber(ARGV[9]))
 local i = 10
@@ -159,13 +164,13 @@ local n = tonumber(ARGV[i]) i = i + 1
 for _ = 1, n do
   local tag, version = ARGV[i], ARGV[i + 1]
   i = i + 2
-  if redis.call('GET', vp .. tag) ~= version then return 0 end
+  if redis.call('GET', vp .. tag) ~= version then return refuse() end
   header[#header + 1] = tag
   header[#header + 1] = version
 end
 n = tonumber(ARGV[i]) i = i + 1
 for _ = 1, n do
-  if redis.call('GET', vp .. ARGV[i]) ~= ARGV[i + 1] then return 0 end
+  if redis.call('GET', vp .. ARGV[i]) ~= ARGV[i + 1] then return refuse() end
   i = i + 2
 end
 n = tonumber(ARGV[i]) i = i + 1

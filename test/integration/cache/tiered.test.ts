@@ -88,7 +88,7 @@ describe('TieredCache over Redis', () => {
     expect(await third.getOrSet('k', async () => 'v3', { ttl: 60, swr: 30 })).toBe('v2')
   })
 
-  it('creates nothing in Redis for a read that loads nothing (get, cache-only)', async () => {
+  it('creates nothing in Redis for a read that loads nothing (get, cache-only), and a load leaves no fence', async () => {
     const { cache, l2 } = await instance(nextPrefix())
     expect(await cache.get('absent')).toBeUndefined()
     await expect(cache.getOrSet('absent', async () => 1, { policy: 'cache-only' })).rejects.toThrow()
@@ -97,6 +97,15 @@ describe('TieredCache over Redis', () => {
     await cache.getOrSet('present', async () => 1)
     expect(await admin.exists(l2.layout.fence('present'))).toBe(0)
     expect(await admin.exists(l2.layout.epoch(0))).toBe(1)
+    // So does a store refused because a tag moved while it loaded.
+    const held = heldLoader('old')
+    const read = cache.getOrSet('refused', held.load, { tags: ['t'] })
+    await held.started
+    expect(await admin.exists(l2.layout.fence('refused'))).toBe(1)
+    await cache.invalidateTags(['t'])
+    held.release()
+    await read
+    expect(await admin.exists(l2.layout.fence('refused'), l2.layout.entry('refused'))).toBe(0)
   })
 
   it('fills L1 from an L2 hit for the remaining L2 life when that is shorter than l1Ttl', async () => {

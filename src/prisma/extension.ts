@@ -6,6 +6,7 @@ import { ChainReads, ChainRegistry } from './chain.ts'
 import { ChangeCaptureLink } from './change-capture/link.ts'
 import { captureTables } from './change-capture/tables.ts'
 import { clientCache } from './client-cache.ts'
+import { withFluent } from './fluent.ts'
 import { ClientIdentity, clientShape, databaseIdentity } from './identity.ts'
 import { readMethods } from './model-methods.ts'
 import { delegateName, READ_OPERATIONS } from './operations.ts'
@@ -74,7 +75,7 @@ export function tieredCache(options?: TieredCacheOptions) {
     const onQuery = metrics ? (model: string | undefined) => metrics.query(model) : undefined
     const realExtends = (internals._originalClient as { $extends: Extends }).$extends
 
-    function read(self: unknown, operation: string, args: unknown) {
+    function read(self: unknown, operation: string, args: unknown): unknown {
       const context = Prisma.getExtensionContext(self) as unknown as { $name: string; $parent: AnyClient }
       const parent = context.$parent
       const result = reads.read(
@@ -87,7 +88,7 @@ export function tieredCache(options?: TieredCacheOptions) {
       if (metrics === undefined || !(result instanceof CachedPrismaPromise)) return result
       // Starts the read inside the measuring scope, passing its withAccelerateInfo() outcome on; a
       // batch $transaction still gets the real query.
-      return new CachedPrismaPromise(
+      const measured = new CachedPrismaPromise(
         (outcome) =>
           metrics.measure(context.$name, operation, () =>
             result.withAccelerateInfo().then(({ data, info }) => {
@@ -97,6 +98,15 @@ export function tieredCache(options?: TieredCacheOptions) {
             }),
           ),
         () => result,
+      )
+      // The fluent relation methods, measured too: each re-issues this read through `read`.
+      return withFluent(
+        measured,
+        dataModel,
+        context.$name,
+        operation,
+        args as Record<string, unknown> | undefined,
+        (again) => read(self, operation, again),
       )
     }
 

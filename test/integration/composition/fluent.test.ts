@@ -224,4 +224,13 @@ describe.each(providers)('the fluent API on %s', (provider) => {
     expect(data(again.data)).toEqual(data(expected))
     expect(prisma.$cache.stats().loads).toBe(loads)
   })
+
+  it('works, and is measured, with the metrics option', async () => {
+    const { prisma, base } = await cachedInstance(bed, provider, { auto: true, metrics: true })
+    const { author } = await seed(base)
+    const want = await base.user.findUnique({ where: { id: author.id } }).posts()
+    expect(await prisma.user.findUnique({ where: { id: author.id } }).posts()).toEqual(want)
+    expect(await prisma.user.findUnique({ where: { id: author.id } }).posts()).toEqual(want)
+    expect(prisma.$cache.metrics()).toMatch(/tiered_cache_read_duration_seconds_count\{outcome="l1_hit"\} [1-9]/)
+  })
 })

@@ -13,13 +13,16 @@ export interface Durable {
 
 const DURABLE_KEYS: ReadonlySet<string> = new Set(['replicas', 'timeoutMs'])
 
-/** The `durable` option, checked, with its defaults; `undefined` when off. */
-export function checkDurable(value: unknown): Durable | undefined {
+/**
+ * The `durable` option, checked, with its defaults; `undefined` when off. `name` is what errors
+ * call it (the Prisma layer checks its `l2.durable` with this when `tieredCache()` is called).
+ */
+export function checkDurable(value: unknown, name = 'durable'): Durable | undefined {
   if (value === undefined || value === false) return undefined
-  const given = value === true ? {} : object('durable', value, DURABLE_KEYS, 'a boolean or { replicas?, timeoutMs? }')
+  const given = value === true ? {} : object(name, value, DURABLE_KEYS, 'a boolean or { replicas?, timeoutMs? }')
   return {
-    replicas: integer('durable.replicas', given.replicas, 1),
-    timeoutMs: positive('durable.timeoutMs', given.timeoutMs, 500),
+    replicas: integer(`${name}.replicas`, given.replicas, 1),
+    timeoutMs: positive(`${name}.timeoutMs`, given.timeoutMs, 500),
   }
 }
 

@@ -10,7 +10,7 @@ import { withFluent } from './fluent.ts'
 import { ClientIdentity, clientShape, databaseIdentity } from './identity.ts'
 import { readMethods } from './model-methods.ts'
 import { delegateName, READ_OPERATIONS } from './operations.ts'
-import { resolveOptions, type TieredCacheOptions } from './options.ts'
+import { checkModelNames, resolveOptions, type TieredCacheOptions } from './options.ts'
 import { CachedPrismaPromise } from './prisma-promise.ts'
 import { QueryHooks } from './query-hook.ts'
 import { ReplicaLag } from './replica-lag.ts'
@@ -41,6 +41,7 @@ export function tieredCache(options?: TieredCacheOptions) {
       (internals._engineConfig as { inlineSchema?: string } | undefined)?.inlineSchema,
     )
     const models = dataModel.models
+    checkModelNames(resolved.models, models)
     const changes =
       resolved.changeCapture &&
       new ChangeCaptureLink(

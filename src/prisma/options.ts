@@ -1,4 +1,5 @@
 import { isRedisConnection, type RedisConnection } from '../cache/redis/connection.ts'
+import { checkDurable, type Durable, type DurableOption } from '../cache/redis/durable.ts'
 import type { CachePolicy } from '../cache/types.ts'
 import type { CacheEventSink } from '../core/events.ts'
 import {
@@ -9,6 +10,7 @@ import {
   isPlainObject,
   object,
   onlyKeys,
+  positive,
   integer as positiveInteger,
   seconds,
 } from '../core/validate.ts'
@@ -46,6 +48,15 @@ export interface L2Options {
    * with `required.l2`). @default 200
    */
   readonly timeoutMs?: number
+  /**
+   * Wait, after every invalidation, until this many replicas of each Redis master written to have
+   * it (`WAIT`), bounded by `timeoutMs`: a failover then cannot bring back what a write removed.
+   * Fewer acknowledgements in time keep the invalidation queued and replayed (and this instance off
+   * L2 meanwhile); the write itself still succeeds. Costs about 0.2 ms per write on loopback.
+   * @example { l2: { durable: { replicas: 1, timeoutMs: 500 } } }
+   * @default false
+   */
+  readonly durable?: DurableOption
 }
 
 /** Options of `tieredCache()`. Every duration is in seconds, as in Prisma Accelerate's `cacheStrategy`. */
@@ -198,7 +209,7 @@ export interface ResolvedOptions {
   readonly swr: number
   readonly grace: number
   readonly l1: { readonly max: number; readonly maxBytes: number | undefined; readonly ttl: number } | false
-  readonly l2: { readonly ttl: number; readonly timeoutMs: number } | false
+  readonly l2: { readonly ttl: number; readonly timeoutMs: number; readonly durable: Durable | undefined } | false
   readonly auto: boolean
   readonly models: ReadonlyMap<string, ModelDefaults>
   readonly context: (() => string | undefined) | undefined
@@ -259,7 +270,7 @@ export function resolveOptions(options: TieredCacheOptions = {}): ResolvedOption
     l1 = {
       max: positiveInteger('l1.max', raw.max, 10_000),
       maxBytes: raw.maxBytes === undefined ? undefined : positiveInteger('l1.maxBytes', raw.maxBytes, 0),
-      ttl: seconds('l1.ttl', raw.ttl, 60),
+      ttl: positive('l1.ttl', raw.ttl, 60),
     }
   }
 
@@ -267,8 +278,12 @@ export function resolveOptions(options: TieredCacheOptions = {}): ResolvedOption
   if (options.l2 !== false) {
     const raw = options.l2 ?? {}
     if (!isPlainObject(raw)) fail('l2', 'an object or false', raw)
-    onlyKeys('l2', raw as Record<string, unknown>, new Set(['ttl', 'timeoutMs']))
-    l2 = { ttl: seconds('l2.ttl', raw.ttl, 300), timeoutMs: positiveInteger('l2.timeoutMs', raw.timeoutMs, 200) }
+    onlyKeys('l2', raw as Record<string, unknown>, new Set(['ttl', 'timeoutMs', 'durable']))
+    l2 = {
+      ttl: positive('l2.ttl', raw.ttl, 300),
+      timeoutMs: positiveInteger('l2.timeoutMs', raw.timeoutMs, 200),
+      durable: checkDurable(raw.durable, 'l2.durable'),
+    }
   }
 
   const models = new Map<string, ModelDefaults>()
@@ -340,4 +355,38 @@ function changeCaptureOption(value: unknown): ChangeCaptureOptions | undefined {
     fail('changeCapture.url', 'a postgres:// or postgresql:// connection string', given.url)
   }
   return given as unknown as ChangeCaptureOptions
+}
+
+/**
+ * The `models` option against the client's models, when the client is extended (`tieredCache()`
+ * cannot know them): a misspelt name (`user` for `User`) is an error naming the closest model.
+ */
+export function checkModelNames(models: ReadonlyMap<string, unknown>, known: readonly string[]): void {
+  for (const name of models.keys()) {
+    if (known.includes(name)) continue
+    const closest = [...known].sort((a, b) => distance(name, a) - distance(name, b))[0]
+    fail(
+      `models.${name}`,
+      closest === undefined
+        ? 'a model of this client'
+        : `a model of this client (did you mean ${JSON.stringify(closest)}?)`,
+      name,
+    )
+  }
+}
+
+/** Edit distance, case counted as half an edit (so `user` is closest to `User`). */
+function distance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i]
+    for (let j = 1; j <= b.length; j++) {
+      const x = a[i - 1]!
+      const y = b[j - 1]!
+      const cost = x === y ? 0 : x.toLowerCase() === y.toLowerCase() ? 0.5 : 1
+      row.push(Math.min(previous[j]! + 1, row[j - 1]! + 1, previous[j - 1]! + cost))
+    }
+    previous = row
+  }
+  return previous[b.length]!
 }

@@ -29,6 +29,7 @@ export function buildTiers(options: ResolvedOptions, events: CacheEventSink | un
         prefix: options.prefix,
         serializer,
         ...(l2 && { timeoutMs: l2.timeoutMs }),
+        ...(l2 && l2.durable && { durable: l2.durable }),
       })
     : undefined
   const memory = l1 ? new MemoryCache({ max: l1.max, maxBytes: l1.maxBytes }) : undefined

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { resolveOptions } from '../../../src/prisma/options.ts'
+import { CacheOptionError } from '../../../src/core/errors.ts'
+import { checkModelNames, resolveOptions } from '../../../src/prisma/options.ts'
 import { planRead } from '../../../src/prisma/read-plan.ts'
 
 describe('resolveOptions for many instances and bad days', () => {
@@ -23,5 +24,36 @@ describe('resolveOptions for many instances and bad days', () => {
     expect(() => resolveOptions({ stampede: { waitMs: 0 } })).toThrow(/stampede\.waitMs/)
     expect(() => resolveOptions({ stampede: { lock: 'yes' as never } })).toThrow(/stampede\.lock/)
     expect(() => resolveOptions({ stampede: { lock: true }, l2: false })).toThrow(TypeError)
+  })
+})
+
+describe('option checks at tieredCache()', () => {
+  it('rejects l1.ttl and l2.ttl of 0 there, naming them', () => {
+    expect(() => resolveOptions({ l1: { ttl: 0 } })).toThrow(CacheOptionError)
+    expect(() => resolveOptions({ l1: { ttl: 0 } })).toThrow(/^l1\.ttl: /)
+    expect(() => resolveOptions({ l2: { ttl: 0 } })).toThrow(/^l2\.ttl: /)
+  })
+
+  it('takes l2.durable, checked', () => {
+    expect(resolveOptions({ l2: { durable: true } }).l2).toMatchObject({ durable: { replicas: 1, timeoutMs: 500 } })
+    expect(resolveOptions({}).l2).toMatchObject({ durable: undefined })
+    expect(() => resolveOptions({ l2: { durable: { replicas: 0 } } })).toThrow(/^l2\.durable\.replicas: /)
+  })
+
+  it('checks replicaLag, namespace and changeCapture', () => {
+    expect(resolveOptions({ replicaLag: 2 }).replicaLag).toBe(2)
+    expect(() => resolveOptions({ replicaLag: -1 })).toThrow(/^replicaLag: /)
+    expect(() => resolveOptions({ namespace: '' })).toThrow(/^namespace: /)
+    expect(() => resolveOptions({ changeCapture: { url: 'mysql://x' } })).toThrow(/^changeCapture\.url: /)
+    expect(() => resolveOptions({ changeCapture: { url: 'postgres://x', poll: 1 } as never })).toThrow(
+      /^changeCapture\.poll: /,
+    )
+  })
+
+  it('names the closest model for a misspelt one in models', () => {
+    const models = resolveOptions({ models: { user: { ttl: 5 } } }).models
+    expect(() => checkModelNames(models, ['User', 'Post'])).toThrow(CacheOptionError)
+    expect(() => checkModelNames(models, ['User', 'Post'])).toThrow(/^models\.user: .*did you mean "User"/)
+    expect(() => checkModelNames(resolveOptions({ models: { User: true } }).models, ['User'])).not.toThrow()
   })
 })

@@ -1,6 +1,25 @@
 /** Which tier an event or error concerns. */
 export type Tier = 'l1' | 'l2'
 
+/**
+ * The write behind an invalidation, carried by the `'invalidate'` event and the bus message, so an
+ * entry's eviction can be traced to it ("why was this evicted?"). Given by the layer above
+ * (`TieredCache.invalidateTags(tags, cause)`); the cache layer passes it on unread.
+ */
+export interface InvalidationCause {
+  /** The model written; absent for raw SQL and for the writes of a `$transaction` taken together. */
+  readonly model?: string
+  /**
+   * What invalidated: a write (`update`, `deleteMany`, `$executeRaw`, ...), `$transaction` (its
+   * writes, after commit), `$cache.invalidate`, or `changeCapture`.
+   */
+  readonly operation: string
+  /** Whether the write ran inside a `$transaction` (and was invalidated once it committed). */
+  readonly transaction: boolean
+  /** The instance that invalidated (its RedisCache `instanceId`, the bus message's `from`). */
+  readonly instance?: string
+}
+
 /** Another instance's invalidation, as received on the bus (lock releases are not events). */
 export interface BusEvent {
   /** Instance id of the sender. */
@@ -10,6 +29,8 @@ export interface BusEvent {
   /** Globs of a `KeyPattern`. */
   readonly pattern?: readonly string[]
   readonly clear?: boolean
+  /** The write behind a tag invalidation, when the sender gave one. */
+  readonly cause?: InvalidationCause
 }
 
 /** Payload of every event, by name. */
@@ -17,7 +38,12 @@ export interface CacheEventMap {
   hit: { readonly key: string; readonly tier: Tier; readonly model?: string; readonly operation?: string }
   miss: { readonly key: string; readonly model?: string; readonly operation?: string }
   set: { readonly key: string; readonly tier?: Tier }
-  invalidate: { readonly tags: readonly string[]; readonly keys?: readonly string[] }
+  invalidate: {
+    readonly tags: readonly string[]
+    readonly keys?: readonly string[]
+    /** The write behind it, when the caller of `invalidateTags` gave one. */
+    readonly cause?: InvalidationCause
+  }
   error: { readonly tier: Tier; readonly error: unknown }
   /**
    * A value was returned but not stored in `tier`, and nothing failed: `'unserializable'`, the L2

@@ -1,4 +1,4 @@
-import type { BusEvent } from '../../core/events.ts'
+import type { BusEvent, InvalidationCause } from '../../core/events.ts'
 
 /** An invalidation as sent on the bus channel (`from`: the sender, which ignores its own messages). */
 export interface BusMessage extends BusEvent {
@@ -18,7 +18,7 @@ export function parseBusMessage(text: string): BusMessage | undefined {
   try {
     const data: unknown = JSON.parse(text)
     if (typeof data !== 'object' || data === null) return undefined
-    const { from, tags, keys, pattern, clear, unlocked } = data as Record<string, unknown>
+    const { from, tags, keys, pattern, clear, unlocked, cause } = data as Record<string, unknown>
     if (typeof from !== 'string') return undefined
     const strings = (v: unknown) => (Array.isArray(v) && v.every((x) => typeof x === 'string') ? v : undefined)
     return {
@@ -28,8 +28,24 @@ export function parseBusMessage(text: string): BusMessage | undefined {
       ...(strings(pattern)?.length ? { pattern: strings(pattern) } : {}),
       ...(clear === true ? { clear: true } : {}),
       ...(strings(unlocked)?.length ? { unlocked: strings(unlocked) } : {}),
+      ...(parseCause(cause) ?? {}),
     }
   } catch {
     return undefined
+  }
+}
+
+/** `{ cause }` when `value` is a well-formed cause (anything else is dropped, never trusted). */
+function parseCause(value: unknown): { cause: InvalidationCause } | undefined {
+  if (typeof value !== 'object' || value === null) return undefined
+  const { model, operation, transaction, instance } = value as Record<string, unknown>
+  if (typeof operation !== 'string' || typeof transaction !== 'boolean') return undefined
+  return {
+    cause: {
+      operation,
+      transaction,
+      ...(typeof model === 'string' && { model }),
+      ...(typeof instance === 'string' && { instance }),
+    },
   }
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import type { Redis } from 'ioredis'
 import { CacheClosedError, L2UnavailableError } from '../../core/errors.ts'
+import type { InvalidationCause } from '../../core/events.ts'
 import { checkSerializer, type Serializer } from '../../core/serializer.ts'
 import { cacheTags as checkTags, entryKey, fail, func, integer, object, positive } from '../../core/validate.ts'
 import { KeyPattern } from '../keys.ts'
@@ -287,14 +288,14 @@ export class RedisCache {
    * round trip on a single server, where the script also publishes). If a group fails, the call
    * fails (after publishing anyway, so other instances drop their L1): it is to be sent again
    * whole, which is harmless since every call uses a new token. With `durable`, then waits for the
-   * replicas (see {@link RedisCacheOptions.durable}).
+   * replicas (see {@link RedisCacheOptions.durable}). `cause` rides in the bus message.
    */
-  async invalidate(given: readonly string[], keys: readonly string[] = []): Promise<void> {
+  async invalidate(given: readonly string[], keys: readonly string[] = [], cause?: InvalidationCause): Promise<void> {
     const tags = storedTags(checkTags('tags', given))
     const byGroup = this.#byGroup(keys)
     if (tags.length === 0 && keys.length === 0) return
     const token = this.#candidate()
-    const message = encodeBusMessage({ from: this.instanceId, tags, keys })
+    const message = encodeBusMessage({ from: this.instanceId, tags, keys, ...(cause && { cause }) })
     const single = this.layout.groups === 1
     const replicas = this.#replicas()
     // Without tags only the groups holding keys are touched.

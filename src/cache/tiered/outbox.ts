@@ -1,11 +1,16 @@
-import type { Emitter } from '../../core/events.ts'
+import type { Emitter, InvalidationCause } from '../../core/events.ts'
 import type { KeyPattern } from '../keys.ts'
 import type { RedisCache } from '../redis/redis-cache.ts'
 import type { L2Guard } from './l2-guard.ts'
 
 /** One invalidation owed to Redis. */
 export type Invalidation =
-  | { readonly kind: 'tags'; readonly tags: readonly string[]; readonly keys: readonly string[] }
+  | {
+      readonly kind: 'tags'
+      readonly tags: readonly string[]
+      readonly keys: readonly string[]
+      readonly cause?: InvalidationCause | undefined
+    }
   | { readonly kind: 'pattern'; readonly pattern: KeyPattern }
   | { readonly kind: 'clear' }
 
@@ -94,7 +99,7 @@ export class InvalidationOutbox {
       const sent = await Promise.allSettled(
         batch.map((next) =>
           next.kind === 'tags'
-            ? redis.invalidate(next.tags, next.keys)
+            ? redis.invalidate(next.tags, next.keys, next.cause)
             : next.kind === 'pattern'
               ? redis.invalidatePattern(next.pattern)
               : redis.clear(),

@@ -16,7 +16,7 @@ export {
   L2TimeoutError,
   L2UnavailableError,
 } from './core/errors.ts'
-export type { CacheEventMap, CacheEventName, CacheEventSink } from './core/events.ts'
+export type { CacheEventMap, CacheEventName, CacheEventSink, InvalidationCause } from './core/events.ts'
 export { METRICS_CONTENT_TYPE } from './metrics/exposition.ts'
 export { DEFAULT_LATENCY_BUCKETS } from './metrics/instruments.ts'
 export type { MetricsOption, MetricsOptions } from './metrics/options.ts'
@@ -24,6 +24,8 @@ export { ChangeCaptureError } from './prisma/change-capture/errors.ts'
 export type { ChangeCaptureOptions } from './prisma/change-capture/link.ts'
 export { changeCaptureDropSql, changeCaptureSql } from './prisma/change-capture/sql.ts'
 export type { AccelerateCompat, CacheClient, InvalidateInput, WrapOptions } from './prisma/client-cache.ts'
+export type { DebugLogger } from './prisma/debug.ts'
+export type { CacheExplanation, ExplainQuery, TierState } from './prisma/explain.ts'
 export { tieredCache } from './prisma/extension.ts'
 export type {
   AccelerateCacheStrategy,

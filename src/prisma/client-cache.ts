@@ -1,8 +1,10 @@
 import type { TieredCache } from '../cache/tiered/tiered-cache.ts'
 import type { CacheStats } from '../cache/types.ts'
+import type { InvalidationCause } from '../core/events.ts'
 import { key as checkKey, tags as checkTags, fail, func, isPlainObject, seconds } from '../core/validate.ts'
 import type { CacheMetrics } from '../metrics/collector.ts'
 import { renderCacheMetrics } from '../metrics/render.ts'
+import { type CacheExplanation, type ExplainQuery, type ExplainSetup, explainRead } from './explain.ts'
 import type { ClientIdentity } from './identity.ts'
 import type { ResolvedOptions } from './options.ts'
 import { requestId } from './prisma-promise.ts'
@@ -58,6 +60,12 @@ export interface CacheClient {
   metrics(): string
   /** Cache-aside for anything else (raw SQL, HTTP calls), with the same tiers, coalescing and tags. */
   wrap<T>(key: string, fn: () => Promise<T> | T, options?: WrapOptions): Promise<T>
+  /**
+   * For one read, as its model method would get it: its key, the tags it depends on (a write that
+   * bumps one evicts it), and whether each tier holds it now. Changes nothing in either tier.
+   * @example await prisma.$cache.explain({ model: 'User', operation: 'findUnique', args: { where: { id: 1 } } })
+   */
+  explain(query: ExplainQuery): Promise<CacheExplanation>
 }
 
 /** `prisma.$accelerate`, for code written against Prisma Accelerate. */
@@ -81,6 +89,12 @@ export interface ClientCacheSetup {
   readonly onClear?: () => void
   /** Change capture's listener: `ready()` waits for it, `close()` ends it. */
   readonly listener?: { start(): Promise<void>; close(): Promise<void> }
+  /** Invalidates tags with their cause (the extension's: traced, with this instance's id). */
+  readonly invalidateTags: (tags: readonly string[], cause: InvalidationCause) => Promise<void>
+  /** What `explain()` reads. */
+  readonly explain: ExplainSetup
+  /** Called by `close()` (tracing stops asking for a tracer provider). */
+  readonly onClose?: () => void
 }
 
 /** The cache layer under each `$cache`; internal, for tests that drive the lower layer directly. */
@@ -123,7 +137,7 @@ export function clientCache(setup: ClientCacheSetup): { $cache: CacheClient; $ac
       ...scopes.map((scope) => explicitKey(scope, key)),
       wrapKey(wrapScope, key),
     ])
-    if (tags.length > 0) await cache.invalidateTags(tags)
+    if (tags.length > 0) await setup.invalidateTags(tags, { operation: '$cache.invalidate', transaction: false })
     if (entries.length > 0) await cache.invalidateKeys(entries)
   }
 
@@ -152,6 +166,7 @@ export function clientCache(setup: ClientCacheSetup): { $cache: CacheClient; $ac
     ready: () => Promise.all([cache.ready(), identity.known().catch(() => {}), setup.listener?.start()]).then(() => {}),
     stats: () => cache.stats(),
     close: async () => {
+      setup.onClose?.()
       await Promise.all([cache.close(), setup.listener?.close()])
     },
     metrics: () =>
@@ -163,6 +178,7 @@ export function clientCache(setup: ClientCacheSetup): { $cache: CacheClient; $ac
       metrics
         ? metrics.measure('', 'wrap', () => wrap(key, metrics.loader(fn), wrapOptions))
         : wrap(key, fn, wrapOptions),
+    explain: (query) => explainRead(setup.explain, query),
   }
   const $accelerate: AccelerateCompat = {
     invalidate: async (input) => {

@@ -1,4 +1,5 @@
 import { Prisma } from '@prisma/client/extension'
+import type { InvalidationCause } from '../core/events.ts'
 import { CacheMetrics } from '../metrics/collector.ts'
 import { splitMetricsOption } from '../metrics/options.ts'
 import { type AnyClient, CachedReads } from './cached-reads.ts'
@@ -6,17 +7,19 @@ import { ChainReads, ChainRegistry } from './chain.ts'
 import { ChangeCaptureLink } from './change-capture/link.ts'
 import { captureTables } from './change-capture/tables.ts'
 import { clientCache } from './client-cache.ts'
+import { debugSink } from './debug.ts'
 import { withFluent } from './fluent.ts'
 import { ClientIdentity, clientShape, databaseIdentity } from './identity.ts'
 import { readMethods } from './model-methods.ts'
 import { delegateName, READ_OPERATIONS } from './operations.ts'
 import { checkModelNames, resolveOptions, type TieredCacheOptions } from './options.ts'
-import { CachedPrismaPromise } from './prisma-promise.ts'
+import { CachedPrismaPromise, type ReadOutcome } from './prisma-promise.ts'
 import { QueryHooks } from './query-hook.ts'
 import { ReplicaLag } from './replica-lag.ts'
 import { buildDataModel } from './schema/datamodel.ts'
 import { entityTag, modelTag } from './tags/vocabulary.ts'
 import { buildTiers } from './tiers.ts'
+import { Tracing } from './tracing.ts'
 import { TransactionScope, transactionOverride } from './transactions.ts'
 
 type Extends = (this: unknown, extension: unknown) => unknown
@@ -34,8 +37,18 @@ export function tieredCache(options?: TieredCacheOptions) {
     // Only with the `metrics` option: then it hears every event, and times every cached read.
     const metrics = split.metrics ? new CacheMetrics(split.metrics) : undefined
     const lag = resolved.replicaLag > 0 ? new ReplicaLag(resolved.replicaLag) : undefined
-    const events = metrics ? metrics.sink(resolved.events) : resolved.events
-    const { cache, l1 } = buildTiers(resolved, lag ? lag.sink(events) : events)
+    // Only with `@opentelemetry/api` installed (and not `tracing: false`).
+    const tracing = resolved.tracing ? Tracing.create() : undefined
+    let events = resolved.debug ? debugSink(resolved.debug, resolved.events) : resolved.events
+    if (tracing) events = tracing.sink(events)
+    if (metrics) events = metrics.sink(events)
+    const { cache, l1, l2, instance } = buildTiers(resolved, lag ? lag.sink(events) : events)
+    const invalidate = (tags: readonly string[], given: InvalidationCause): Promise<void> => {
+      const cause = instance === undefined ? given : { ...given, instance }
+      return tracing?.on
+        ? tracing.invalidation(tags, cause, () => cache.invalidateTags(tags, cause))
+        : cache.invalidateTags(tags, cause)
+    }
     const dataModel = buildDataModel(
       internals._runtimeDataModel as Parameters<typeof buildDataModel>[0],
       (internals._engineConfig as { inlineSchema?: string } | undefined)?.inlineSchema,
@@ -72,7 +85,7 @@ export function tieredCache(options?: TieredCacheOptions) {
       lag,
       ...(changes && { usable: () => changes.listening }),
     })
-    const hooks = new QueryHooks({ cache, dataModel, transactions, reads, chainReads })
+    const hooks = new QueryHooks({ invalidate, dataModel, transactions, reads, chainReads })
     const onQuery = metrics ? (model: string | undefined) => metrics.query(model) : undefined
     const realExtends = (internals._originalClient as { $extends: Extends }).$extends
 
@@ -86,20 +99,25 @@ export function tieredCache(options?: TieredCacheOptions) {
         operation,
         args as Record<string, unknown> | undefined,
       )
-      if (metrics === undefined || !(result instanceof CachedPrismaPromise)) return result
-      // Starts the read inside the measuring scope, passing its withAccelerateInfo() outcome on; a
-      // batch $transaction still gets the real query.
-      const measured = new CachedPrismaPromise(
-        (outcome) =>
-          metrics.measure(context.$name, operation, () =>
-            result.withAccelerateInfo().then(({ data, info }) => {
-              outcome.status = info.cacheStatus as typeof outcome.status
-              outcome.signature = info.signature
-              return data
-            }),
-          ),
-        () => result,
-      )
+      const traced = tracing?.on === true
+      if ((metrics === undefined && !traced) || !(result instanceof CachedPrismaPromise)) return result
+      // Starts the read inside the measuring (and tracing) scope, passing its withAccelerateInfo()
+      // outcome on; a batch $transaction still gets the real query.
+      let run = (outcome: ReadOutcome) =>
+        result.withAccelerateInfo().then(({ data, info }) => {
+          outcome.status = info.cacheStatus as typeof outcome.status
+          outcome.signature = info.signature
+          return data
+        })
+      if (metrics !== undefined) {
+        const inner = run
+        run = (outcome) => metrics.measure(context.$name, operation, () => inner(outcome))
+      }
+      if (traced) {
+        const inner = run
+        run = (outcome) => tracing!.read(context.$name, operation, outcome, () => inner(outcome))
+      }
+      const measured = new CachedPrismaPromise(run, () => result)
       // The fluent relation methods, measured too: each re-issues this read through `read`.
       return withFluent(
         measured,
@@ -128,6 +146,9 @@ export function tieredCache(options?: TieredCacheOptions) {
     const { $cache, $accelerate } = clientCache({
       options: resolved,
       cache,
+      invalidateTags: invalidate,
+      explain: { options: resolved, dataModel, identity, cache, l1, l2 },
+      ...(tracing && { onClose: () => tracing.close() }),
       ...(changes && { listener: changes }),
       identity,
       dataModel,
@@ -146,7 +167,9 @@ export function tieredCache(options?: TieredCacheOptions) {
             $cache,
             $accelerate,
             $extends: extender,
-            ...transactionOverride(client, transactions, (tags) => cache.invalidateTags(tags)),
+            ...transactionOverride(client, transactions, (tags) =>
+              invalidate(tags, { operation: '$transaction', transaction: true }),
+            ),
             // Scripts that only call $disconnect() exit: the connections the cache opened itself are
             // closed with the client (a read after it goes to the database, uncached).
             async $disconnect(this: { $parent: { $disconnect(): Promise<void> } }) {

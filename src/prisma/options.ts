@@ -16,6 +16,7 @@ import {
 } from '../core/validate.ts'
 import type { MetricsOption } from '../metrics/options.ts'
 import type { ChangeCaptureOptions } from './change-capture/link.ts'
+import { type DebugLogger, debugFromEnvironment } from './debug.ts'
 
 /** Caching of one model's reads. Giving one turns caching on for that model's reads. */
 export interface ModelPolicy {
@@ -150,6 +151,21 @@ export interface TieredCacheOptions extends MetricsOption {
    * @default undefined
    */
   readonly changeCapture?: ChangeCaptureOptions
+  /**
+   * Logs one line per hit, miss, store refused (`set:skipped`, with its reason), invalidation
+   * (with the write that caused it), bus message and tier error, each starting `tiered-cache `,
+   * keys shown as their hash. `true` writes to `console.error`; a function receives each line;
+   * `false` stays quiet even under `DEBUG`. For development: it costs a line per read.
+   * @example { debug: (line) => logger.debug(line) }
+   * @default false, or `true` when the `DEBUG` environment variable names `tiered-cache` (when `tieredCache()` is called)
+   */
+  readonly debug?: boolean | DebugLogger
+  /**
+   * OpenTelemetry spans (`tiered_cache.read`, `tiered_cache.invalidate`, `tiered_cache.bus`), made
+   * when `@opentelemetry/api` is installed and a tracer provider is registered; `false` for none.
+   * @default true
+   */
+  readonly tracing?: boolean
 }
 
 /** Sharing one database query per key across instances. */
@@ -220,6 +236,9 @@ export interface ResolvedOptions {
   readonly replicaLag: number
   readonly namespace: string | undefined
   readonly changeCapture: ChangeCaptureOptions | undefined
+  /** Where debug lines go; `undefined`: not logged. */
+  readonly debug: DebugLogger | undefined
+  readonly tracing: boolean
 }
 
 const TOP_LEVEL = new Set([
@@ -240,6 +259,8 @@ const TOP_LEVEL = new Set([
   'replicaLag',
   'namespace',
   'changeCapture',
+  'debug',
+  'tracing',
   // Taken apart by tieredCache() before this runs (metrics.ts checks it); allowed here for callers of resolveOptions.
   'metrics',
 ])
@@ -343,7 +364,18 @@ export function resolveOptions(options: TieredCacheOptions = {}): ResolvedOption
     replicaLag: seconds('replicaLag', options.replicaLag, 0),
     namespace: options.namespace === undefined ? undefined : checkKey('namespace', options.namespace),
     changeCapture: changeCaptureOption(options.changeCapture),
+    debug: debugOption(options.debug),
+    tracing: bool('tracing', options.tracing, true),
   }
+}
+
+function debugOption(value: unknown): DebugLogger | undefined {
+  if (typeof value === 'function') return value as DebugLogger
+  if (value !== undefined && typeof value !== 'boolean')
+    fail('debug', 'true, false or a function (line) => void', value)
+  const on = value ?? debugFromEnvironment(process.env.DEBUG)
+  // Looked up at each line, so a test or a tool that replaces console.error sees them.
+  return on ? (line) => console.error(line) : undefined
 }
 
 const CHANGE_CAPTURE_KEYS: ReadonlySet<string> = new Set(['url', 'prefix', 'channel', 'timeoutMs'])

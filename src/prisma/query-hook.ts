@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
-import type { TieredCache } from '../cache/tiered/tiered-cache.ts'
+import type { InvalidationCause } from '../core/events.ts'
 import type { CachedReads } from './cached-reads.ts'
 import type { ChainReads } from './chain.ts'
 import { RAW_WRITE_OPERATIONS, READ_OPERATIONS, WRITE_OPERATIONS } from './operations.ts'
@@ -19,7 +19,8 @@ export interface QueryParams {
 
 /** What one tieredCache's query hooks share. */
 export interface QueryHookSetup {
-  readonly cache: TieredCache
+  /** Invalidates a write's tags (the cache's `invalidateTags`, traced when tracing is on). */
+  readonly invalidate: (tags: readonly string[], cause: InvalidationCause) => Promise<void>
   readonly dataModel: DataModel
   readonly transactions: TransactionScope
   readonly reads: CachedReads
@@ -77,13 +78,20 @@ export class QueryHooks {
         return result
       })
     }
-    return this.#write(() => query(args), tagsOf, params.__internalParams)
+    const internalParams = params.__internalParams
+    const cause: InvalidationCause = {
+      ...(model !== undefined && { model }),
+      operation,
+      transaction: transactionKind(internalParams) !== undefined,
+    }
+    return this.#write(() => query(args), tagsOf, internalParams, cause)
   }
 
   async #write(
     run: () => Promise<unknown>,
     tagsOf: (result: unknown) => readonly string[],
     internalParams: unknown,
+    cause: InvalidationCause,
   ): Promise<unknown> {
     const inner = new Set<string>()
     const result = await this.#writes.run(inner, run)
@@ -92,10 +100,8 @@ export class QueryHooks {
     const tags = [...inner]
     // Inside a transaction: after commit, or never. Without our $transaction around it (a client
     // that bypassed this extension's), invalidating now is the best left to do.
-    if (transactionKind(internalParams) !== undefined && this.#setup.transactions.defer(tags, internalParams)) {
-      return result
-    }
-    await this.#setup.cache.invalidateTags(tags)
+    if (cause.transaction && this.#setup.transactions.defer(tags, internalParams)) return result
+    await this.#setup.invalidate(tags, cause)
     return result
   }
 }

@@ -18,6 +18,10 @@ export interface Tiers {
   readonly cache: TieredCache
   /** This instance's L1 (change capture empties it after missing changes). */
   readonly l1: MemoryCache | undefined
+  /** The RedisCache entries are kept in (`undefined` with `l2: false`): `$cache.explain()` reads it. */
+  readonly l2: RedisCache | undefined
+  /** This instance's id on the bus (the RedisCache's), for the causes of its invalidations. */
+  readonly instance: string | undefined
 }
 
 export function buildTiers(options: ResolvedOptions, events: CacheEventSink | undefined): Tiers {
@@ -45,5 +49,5 @@ export function buildTiers(options: ResolvedOptions, events: CacheEventSink | un
     events,
     maxEntryBytes: options.maxEntryBytes,
   })
-  return { cache, l1: memory }
+  return { cache, l1: memory, l2: l2 ? shared : undefined, instance: shared?.instanceId }
 }

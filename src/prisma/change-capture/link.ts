@@ -48,7 +48,12 @@ export class ChangeCaptureLink {
       ...(options.channel !== undefined && { channel: options.channel }),
       ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
       ...(events !== undefined && { events }),
-      onChange: (change) => cache.invalidateTags(changeToTags(change, tables)),
+      onChange: (change) =>
+        cache.invalidateTags(changeToTags(change, tables), {
+          model: tables.find(change.schema, change.table)?.model,
+          operation: 'changeCapture',
+          transaction: false,
+        }),
       onLost: () => {
         this.#listening = false
       },

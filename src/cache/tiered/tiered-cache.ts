@@ -29,14 +29,9 @@ import {
 type Loader<T> = () => Promise<T> | T
 type Meta = GetOrSetOptions['meta']
 interface Fetched<T> {
-  /** What callers sharing the load get a copy of. */
   readonly value: T
-  /** What the caller that started the load gets: `value` itself, unless a copy of it is being stored. */
-  readonly own: T
   /** Served from L2 inside its stale window: the caller starts a refresh. */
   readonly stale: boolean
-  /** The store of a loaded value, running after the caller got it (see `#storeLoaded`). */
-  readonly stored?: Promise<void>
 }
 
 /**
@@ -58,16 +53,11 @@ export class TieredCache {
   readonly #emitter: Emitter | undefined
   readonly #counters = new StatsCounters()
   readonly #flights = new SingleFlight<Fetched<unknown>>()
-  /** Stores running after their caller got the value; `settled()` and `close()` wait for them. */
-  readonly #background = new Set<Promise<void>>()
-  /** A required tier's failure is the caller's: its stores stay on the read path. */
-  readonly #storesOnPath: boolean
   #closed = false
 
   constructor(options: TieredCacheOptions = {}) {
     const resolved = resolveTieredOptions(options)
     this.#options = resolved
-    this.#storesOnPath = resolved.l1Required || resolved.l2Required
     this.#redis = resolved.redis
     this.#emitter = createEmitter(resolved.events)
     this.#guard = new L2Guard({
@@ -252,14 +242,6 @@ export class TieredCache {
     return this.#l1?.peek<T>(key, meta)
   }
 
-  /**
-   * Resolves once every store still running after its read returned has finished (stored, refused
-   * or failed: failures are `error` events). A loaded value is returned before it is stored.
-   */
-  async settled(): Promise<void> {
-    while (this.#background.size > 0) await Promise.all(this.#background)
-  }
-
   stats(): CacheStats {
     return this.#counters.snapshot({ entries: this.#l1?.entries ?? 0, bytes: this.#l1?.bytes ?? 0 })
   }
@@ -272,7 +254,6 @@ export class TieredCache {
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
-    await this.settled()
     this.#outbox?.close()
     await this.#stampede?.close()
     await this.#bus?.close()
@@ -282,14 +263,9 @@ export class TieredCache {
   async #coalesced<T>(key: string, loader: Loader<T>, options: GetOrSetOptions<T>): Promise<T> {
     const pending = this.#flights.shared(key)
     if (pending !== undefined) return cloneValue((await pending).value as T)
-    const result = await this.#flights.start(
-      key,
-      captureList(options),
-      this.#fetch(key, loader, options, false),
-      lingering,
-    )
+    const result = await this.#flights.start(key, captureList(options), this.#fetch(key, loader, options, false))
     if (result.stale) this.#refresh(key, loader, options)
-    return result.own as T
+    return result.value as T
   }
 
   /** Starts one background refresh of `key` unless a load of it is already running. */
@@ -303,7 +279,7 @@ export class TieredCache {
       return
     }
     // The stale value was served; a failed refresh leaves it until its window ends and is retried.
-    this.#flights.start(key, captureList(call), this.#fetch(key, loader, call, true), lingering).catch(() => {})
+    this.#flights.start(key, captureList(call), this.#fetch(key, loader, call, true)).catch(() => {})
   }
 
   /**
@@ -318,81 +294,34 @@ export class TieredCache {
     let read = await this.#l2?.read<T>(key, capture, options.meta, token)
     if (read?.hit && (read.fresh || !refresh)) {
       this.#l1?.fill(key, read, seq)
-      return { value: read.value, own: read.value, stale: !read.fresh }
+      return { value: read.value, stale: !read.fresh }
     }
     if (read !== undefined && !read.hit && read.lock === 'busy') {
       read = await this.#stampede!.awaitHolder(key, capture, token!, read)
       if (read?.hit) {
         this.#l2!.hit(key, options.meta)
         this.#l1?.fill(key, read, seq)
-        return { value: read.value, own: read.value, stale: !read.fresh }
+        return { value: read.value, stale: !read.fresh }
       }
     }
     const held = read !== undefined && !read.hit && read.lock === 'acquired' ? token : undefined
     if (held !== undefined) this.#emitter?.emit('stampede:locked', { key })
     if (!refresh) this.#miss(key, options.meta)
     this.#counters.loads++
-    let value: T
     try {
-      value = await loader()
-    } catch (error) {
+      let value: T
+      try {
+        value = await loader()
+      } catch (error) {
+        if (refresh) throw error
+        return { value: await this.#graceOrThrow(key, options, error), stale: false }
+      }
+      await this.#store(key, value, options, seq, read)
+      return { value, stale: false }
+    } finally {
+      // After the store, so a waiter woken by the release finds the value.
       if (held !== undefined) this.#stampede!.release(key, held)
-      if (refresh) throw error
-      const kept = await this.#graceOrThrow(key, options, error)
-      return { value: kept, own: kept, stale: false }
     }
-    // After the store, so a waiter woken by the release finds the value.
-    const release = held === undefined ? undefined : () => this.#stampede!.release(key, held)
-    return this.#storeLoaded(key, value, options, seq, read, release)
-  }
-
-  /**
-   * Stores a loaded value after its caller got it (docs/design.md, "Stores off the read path"): the
-   * store keeps every check (the versions captured before the load, the L1 clock) and stores a copy
-   * taken now, so the caller may change what it got. On the read path instead when a tier is
-   * required (its failure fails the call) or the value cannot be copied (the store then reports it).
-   * `done` runs once the store has finished.
-   */
-  async #storeLoaded<T>(
-    key: string,
-    value: T,
-    options: GetOrSetOptions<T>,
-    seq: number | undefined,
-    captured: L2Capture | undefined,
-    done?: () => void,
-  ): Promise<Fetched<T>> {
-    const late = storedTags(checkTags('tags', options.lateTags?.(value) ?? []))
-    let copy: T | undefined
-    if (!this.#storesOnPath)
-      try {
-        copy = cloneValue(value)
-      } catch {
-        copy = undefined
-      }
-    if (copy === undefined) {
-      try {
-        await this.#store(key, value, options, seq, captured, late)
-      } finally {
-        done?.()
-      }
-      return { value, own: value, stale: false }
-    }
-    const kept = copy
-    const stored = new Promise<void>((resolve) => {
-      // After the caller's continuation and pending I/O: the store's work is not on the read path.
-      setImmediate(() => {
-        this.#store(key, kept, options, seq, captured, late)
-          // Each tier reports its own failures (an `error` event); a store never fails a read.
-          .catch(() => {})
-          .finally(() => {
-            done?.()
-            this.#background.delete(stored)
-            resolve()
-          })
-      })
-    })
-    this.#background.add(stored)
-    return { value: kept, own: value, stale: false, stored }
   }
 
   /** The loader failed: a value inside its grace window, or the loader's error. */
@@ -423,7 +352,8 @@ export class TieredCache {
     const versions = await this.#l2?.capture(captureList(options), key)
     this.#counters.loads++
     const value = await loader()
-    return (await this.#storeLoaded(key, value, options, seq, versions)).own
+    await this.#store(key, value, options, seq, versions)
+    return value
   }
 
   /** Any cached value, stale or not (L1, then L2); `undefined` when none. */
@@ -449,11 +379,11 @@ export class TieredCache {
     options: GetOrSetOptions<T>,
     seq: number | undefined,
     captured: L2Capture | 'now' | undefined,
-    late = storedTags(checkTags('tags', options.lateTags?.(value) ?? [])),
   ): Promise<void> {
     const life = lifetime(options.ttl ?? this.#options.defaultTtl, options.swr, options.grace)
     const tags = options.tags ?? []
     const guards = options.guards ?? []
+    const late = storedTags(checkTags('tags', options.lateTags?.(value) ?? []))
     let stored = false
     let bytes: number | undefined
     if (this.#l2 !== undefined && captured !== undefined) {
@@ -484,9 +414,4 @@ export class TieredCache {
     this.#counters.misses++
     this.#emitter?.emit('miss', { key, model: meta?.model, operation: meta?.operation })
   }
-}
-
-/** How long a load's flight lingers after it resolved: until its value is stored. */
-function lingering(fetched: Fetched<unknown>): Promise<void> | undefined {
-  return fetched.stored
 }

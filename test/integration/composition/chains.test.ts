@@ -3,6 +3,7 @@ import { Prisma } from '@prisma/client/extension'
 import { readReplicas } from '@prisma/extension-read-replicas'
 import { afterAll, describe, expect, it } from 'vitest'
 import { tieredCache } from '../../../src/prisma/extension.ts'
+import { passThrough } from '../../support/extensions.ts'
 import { type AnyPrisma, providers, Testbed } from '../../support/factory.ts'
 
 /**
@@ -25,15 +26,6 @@ function settles<T>(promise: PromiseLike<T>, ms = 5_000): Promise<T> {
 let prefixes = 0
 const cache = (options: Parameters<typeof tieredCache>[0] = {}) =>
   tieredCache({ redis: bed.redis(), prefix: `${bed.prefix}-chain${prefixes++}`, auto: true, ...options })
-
-const passThrough = {
-  name: 'passThrough',
-  query: {
-    $allModels: {
-      $allOperations: ({ args, query }: { args: unknown; query: (a: unknown) => Promise<unknown> }) => query(args),
-    },
-  },
-} as const
 
 const tenant = new AsyncLocalStorage<string>()
 /** Adds `name: <tenant>` to every user read: the classic row-level tenancy extension. */

@@ -4,6 +4,7 @@ import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '
 import { PrismaInstrumentation, registerInstrumentations } from '@prisma/instrumentation'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { tieredCache } from '../../../src/prisma/extension.ts'
+import { passThrough } from '../../support/extensions.ts'
 import { type AnyPrisma, Testbed } from '../../support/factory.ts'
 
 /**
@@ -28,15 +29,6 @@ afterAll(async () => {
   await bed.cleanup()
 })
 beforeEach(() => exporter.reset())
-
-const passThrough = {
-  name: 'passThrough',
-  query: {
-    $allModels: {
-      $allOperations: ({ args, query }: { args: unknown; query: (a: unknown) => Promise<unknown> }) => query(args),
-    },
-  },
-} as const
 
 let prefixes = 0
 async function client(order: 'cache first' | 'cache last') {

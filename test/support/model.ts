@@ -2,6 +2,7 @@ import type { Cluster, Redis } from 'ioredis'
 import { expect } from 'vitest'
 import { cachedInstance, type Instance } from './cached.ts'
 import type { AnyPrisma, Provider, Testbed } from './factory.ts'
+import { type ConduitCounters, conduitReads, conduitWrites, seedConduit } from './model-conduit.ts'
 import { type Random, random } from './random.ts'
 
 /**
@@ -49,7 +50,7 @@ interface Step {
   readonly run: (db: Db) => Promise<unknown>
 }
 
-function reads(r: Random, maxUser: number, maxPost: number): Step {
+function reads(r: Random, maxUser: number, maxPost: number, conduit: ConduitCounters): Step {
   // Reads favour a hot set, as real traffic does; the rest spread over every id and a few missing ones.
   const user = r.next() < 0.7 ? r.int(1, 5) : r.int(1, maxUser + 2)
   const post = r.next() < 0.7 ? r.int(1, 8) : r.int(1, maxPost + 2)
@@ -110,12 +111,13 @@ function reads(r: Random, maxUser: number, maxPost: number): Step {
       `post ${post} comments`,
       (db) => db.comment.findMany({ where: { postId: post }, orderBy: { id: 'asc' }, include: { author: true } }),
     ],
+    ...conduitReads(r, conduit),
   ]
   const [label, run] = r.pick(options)
   return { label, run }
 }
 
-function writes(r: Random, counters: { user: number; post: number; tag: number; doc: number }): Step {
+function writes(r: Random, counters: Counters): Step {
   const user = r.int(1, counters.user)
   const post = r.int(1, counters.post)
   const tag = r.int(1, counters.tag)
@@ -235,9 +237,18 @@ function writes(r: Random, counters: { user: number; post: number; tag: number; 
       `move post ${post} to ${user}`,
       (db) => db.post.update({ where: { id: post }, data: { author: { connect: { id: user } } } }),
     ],
+    ...conduitWrites(r, counters.conduit),
   ]
   const [label, run] = r.pick(options)
   return { label, run }
+}
+
+interface Counters {
+  user: number
+  post: number
+  tag: number
+  doc: number
+  readonly conduit: ConduitCounters
 }
 
 async function settle(step: Promise<unknown>): Promise<{ ok: true; value: unknown } | { ok: false; error: unknown }> {
@@ -253,7 +264,7 @@ const errorShape = (error: unknown) => ({
   code: (error as { code?: unknown })?.code,
 })
 
-async function seed(db: Db) {
+async function seed(db: Db): Promise<Counters> {
   for (let i = 1; i <= 12; i++) {
     await db.user.create({
       data: {
@@ -272,7 +283,7 @@ async function seed(db: Db) {
   for (let i = 1; i <= 6; i++)
     await db.tag.create({ data: { name: `tag${i}`, posts: { connect: [{ id: i }, { id: i + 6 }] } } })
   for (let i = 1; i <= 24; i++) await db.comment.create({ data: { body: `c${i}`, postId: i, authorId: (i % 12) + 1 } })
-  return { user: 12, post: 24, tag: 6, doc: 0 }
+  return { user: 12, post: 24, tag: 6, doc: 0, conduit: await seedConduit(db) }
 }
 
 /** Runs the check; throws (with the seed and the last steps) at the first disagreement. */
@@ -298,7 +309,7 @@ export async function runModelCheck(options: ModelCheckOptions): Promise<ModelCh
     const [self, other] = r.bool() ? [a, b] : [b, a]
     const name = self === a ? 'A' : 'B'
     if (r.next() < 0.8) {
-      const step = reads(r, counters.user, counters.post)
+      const step = reads(r, counters.user, counters.post, counters.conduit)
       history.push(`${i} ${name} read ${step.label}`)
       const got = await settle(step.run(self.prisma as unknown as Db))
       const want = await settle(step.run(truth))

@@ -1,11 +1,11 @@
 /**
  * Tags only a read's result can tell: the records an include reached, the relation lists of rows a
  * list returned, the foreign-key value behind a filter on a related record's unique field. Their
- * versions are read when the entry is stored, so each rule names a guard: a tag captured before
- * the read that every write able to move one of the rule's tags also bumps (docs/design.md,
+ * versions are read when the entry is stored, so each rule names guards: tags captured before the
+ * read, one of which every write able to move one of the rule's tags also bumps (docs/design.md,
  * capture before load). A rule that cannot read its fields from a row, or would give too many
- * tags, gives its guard instead: the guard's version at store time is the captured one (the store
- * is refused otherwise), so storing it is as sound as storing the narrow tags.
+ * tags, gives its guards instead: their versions at store time are the captured ones (the store
+ * is refused otherwise), so storing them is as sound as storing the narrow tags.
  */
 import { isObject } from './record-identity.ts'
 
@@ -16,13 +16,24 @@ export interface LateNode {
   readonly children: Map<string, LateNode>
   /** Given when the node has no rows at all (a lookup that found nothing). */
   ifEmpty?: string
+  /**
+   * Fields a row of this node has the value of in its parent row, when it does not show them: a
+   * to-one relation whose key the parent holds (`author.id` is `article.authorId`).
+   */
+  inherit?: { readonly from: readonly string[]; readonly to: readonly string[] }
 }
 
-/** Tags made of the values of `fields` in each row. */
-export interface LateRule {
+/** One way to tag a row: the values of `fields`. */
+export interface LateKey {
   readonly fields: readonly string[]
   readonly tag: (values: unknown[]) => string
-  readonly guard: string
+}
+
+/** Tags made of each row: by the first of `keys` whose fields the row shows. */
+export interface LateRule {
+  readonly keys: readonly LateKey[]
+  /** Bumped by every write that can move one of the rule's tags; they stand for the rule when it cannot tell. */
+  readonly guards: readonly string[]
   /** Applies only to rows whose relation field of this name is null (a to-one include that found nothing). */
   readonly whenNull?: string
   /** Every row names the same value (a filter pinned it); no rows, or rows that disagree, give the guard. */
@@ -39,7 +50,7 @@ export const isEmptyNode = (node: LateNode): boolean =>
 
 /** The guards of every rule of the tree: what the read must capture before it runs. */
 export function lateGuards(node: LateNode, into: Set<string>): Set<string> {
-  for (const rule of node.rules) into.add(rule.guard)
+  for (const rule of node.rules) for (const guard of rule.guards) into.add(guard)
   if (node.ifEmpty !== undefined) into.add(node.ifEmpty)
   for (const child of node.children.values()) lateGuards(child, into)
   return into
@@ -53,8 +64,9 @@ export function lateTagsOf(root: LateNode, result: unknown): string[] {
   if (rows.length === 0 && root.ifEmpty !== undefined) out.add(root.ifEmpty)
   visit(root, rows, found)
   for (const [rule, tags] of found) {
-    if (tags === 'guard' || tags.size > MAX_TAGS_PER_RULE || (rule.single && tags.size !== 1)) out.add(rule.guard)
-    else for (const tag of tags) out.add(tag)
+    if (tags === 'guard' || tags.size > MAX_TAGS_PER_RULE || (rule.single && tags.size !== 1)) {
+      for (const guard of rule.guards) out.add(guard)
+    } else for (const tag of tags) out.add(tag)
   }
   // A pinned filter that matched nothing names no value: the guard stands for it.
   collectSingles(root, found, out)
@@ -67,36 +79,45 @@ function visit(node: LateNode, rows: readonly Record<string, unknown>[], found: 
     if (tags === 'guard') continue
     for (const row of rows) {
       if (rule.whenNull !== undefined && row[rule.whenNull] !== null) continue
-      const values: unknown[] = []
-      let missing = false
-      let isNull = false
-      for (const field of rule.fields) {
-        const value = row[field]
-        if (value === undefined) missing = true
-        else if (value === null) isNull = true
-        values.push(value)
-      }
-      if (missing) {
+      const key = rule.keys.find((k) => k.fields.every((f) => row[f] !== undefined))
+      if (key === undefined) {
         tags = 'guard'
         break
       }
+      const values = key.fields.map((f) => row[f])
       // A null foreign key links to nothing: the row's own tags cover it.
-      if (isNull) continue
+      if (values.includes(null)) continue
       if (tags === undefined) tags = new Set()
-      tags.add(rule.tag(values))
+      tags.add(key.tag(values))
     }
     if (tags !== undefined) found.set(rule, tags)
   }
   for (const [field, child] of node.children) {
     const next: Record<string, unknown>[] = []
-    for (const row of rows) next.push(...rowsOf(row[field]))
+    for (const row of rows) {
+      for (const item of rowsOf(row[field])) next.push(child.inherit ? inherited(item, row, child.inherit) : item)
+    }
     visit(child, next, found)
   }
 }
 
 function collectSingles(node: LateNode, found: Map<LateRule, Set<string> | 'guard'>, out: Set<string>) {
-  for (const rule of node.rules) if (rule.single && !found.has(rule)) out.add(rule.guard)
+  for (const rule of node.rules) if (rule.single && !found.has(rule)) for (const guard of rule.guards) out.add(guard)
   for (const child of node.children.values()) collectSingles(child, found, out)
+}
+
+function inherited(
+  row: Record<string, unknown>,
+  parent: Record<string, unknown>,
+  inherit: NonNullable<LateNode['inherit']>,
+): Record<string, unknown> {
+  if (inherit.to.every((f) => row[f] !== undefined)) return row
+  const out = { ...row }
+  inherit.to.forEach((f, i) => {
+    const value = parent[inherit.from[i] as string]
+    if (out[f] === undefined && value !== undefined) out[f] = value
+  })
+  return out
 }
 
 function rowsOf(value: unknown): Record<string, unknown>[] {

@@ -4,8 +4,18 @@
  * everything else through the target model and the referential actions it sets off.
  */
 import type { DataModel, ModelInfo, RelationInfo, TrackedKey } from '../schema/datamodel.ts'
-import { fieldValues, isObject, keyValuesFromWhere } from './record-identity.ts'
-import { entityTag, fieldTag, linkKeyTag, linksTag, linkTag, modelTag, newRecordTag, valueTag } from './vocabulary.ts'
+import { fieldValues, isObject, keyValuesFromWhere, linkKeys } from './record-identity.ts'
+import {
+  entityTag,
+  fieldTag,
+  linkKeyTag,
+  linksTag,
+  linkTag,
+  modelTag,
+  newRecordTag,
+  rowSetTag,
+  valueTag,
+} from './vocabulary.ts'
 
 type Args = Record<string, unknown>
 
@@ -19,13 +29,6 @@ export type RecordIdentity = (key: TrackedKey) => readonly unknown[][] | undefin
 export const UNKNOWN_RECORD: RecordIdentity = () => undefined
 /** A record the write created: no read could have found it by a key of a record that existed. */
 const NEW_RECORD: RecordIdentity = () => []
-
-/** The keys a record's relation lists are tagged by: its primary key, then its other unique keys. */
-export function linkKeys(info: ModelInfo): TrackedKey[] {
-  const primary: TrackedKey = { fields: info.primaryKey ?? [], unique: true, primary: true, selector: undefined }
-  const others = info.keys.filter((k) => k.unique && !k.primary)
-  return info.primaryKey ? [primary, ...others] : others
-}
 
 /**
  * The link lists of one side of an implicit many-to-many relation changed for the record known as
@@ -169,7 +172,7 @@ function created(
   identity: RecordIdentity,
 ): void {
   const T = target.name
-  tags.add(modelTag(T)).add(newRecordTag(T))
+  tags.add(modelTag(T)).add(newRecordTag(T)).add(rowSetTag(T))
   const items = (Array.isArray(arg) ? arg : [arg]).filter(isObject)
   const rows = op === 'createMany' ? [] : items.map((item) => (op === 'connectOrCreate' ? item.create : item))
   for (const key of target.keys) {

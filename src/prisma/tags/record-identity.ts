@@ -17,6 +17,13 @@ export function recordLevel(info: ModelInfo): boolean {
   return info.precise && !info.isView && info.primaryKey !== undefined
 }
 
+/** The keys a record's relation lists are tagged by: its primary key, then its other unique keys. */
+export function linkKeys(info: ModelInfo): TrackedKey[] {
+  const primary: TrackedKey = { fields: info.primaryKey ?? [], unique: true, primary: true, selector: undefined }
+  const others = info.keys.filter((k) => k.unique && !k.primary)
+  return info.primaryKey ? [primary, ...others] : others
+}
+
 /** Where a value comes from: what the database returned, or what a query wrote in `where` or `data`. */
 export type ValueSource = 'result' | 'where' | 'data'
 

@@ -4,7 +4,9 @@
  */
 import type { DataModel, ModelInfo, RelationInfo, TrackedKey } from '../schema/datamodel.ts'
 import { isObject, keyFromWhere, pinnedKeys, recordLevel } from './record-identity.ts'
+import { filterFields } from './row-fields.ts'
 import {
+  changedFieldTag,
   entityTag,
   fieldTag,
   linkKeyTag,
@@ -13,6 +15,7 @@ import {
   modelTag,
   newRecordTag,
   recordTag,
+  rowSetTag,
   valueTag,
 } from './vocabulary.ts'
 
@@ -31,29 +34,22 @@ export function wide(sink: TagSink, model: string): void {
 
 /**
  * The rows of `target` a filter `where` selects: the record or the rows its top-level conjunction
- * pins by a tracked key, else every row. Relation filters inside it add their own. With
- * `byLinks`, which rows exist is told by the links alone (a to-one foreign key or a join row,
- * tagged by the caller), so a filter of relation conditions only needs no row tag.
+ * pins by a tracked key, else the fields it tests (and the key that links the rows, `via`), with
+ * rows created or deleted; relation filters inside it add their own. `via` is `'links'` when which
+ * rows are related is told by tags of its own (join rows, or a key the other side holds).
  */
-export function targetRows(sink: TagSink, target: ModelInfo, where: unknown, byLinks = false): void {
-  sink.tags.add(entityTag(target.name))
+export function targetRows(sink: TagSink, target: ModelInfo, where: unknown, via: 'links' | readonly string[]): void {
+  const T = target.name
+  sink.tags.add(entityTag(T))
   const pin = recordLevel(target) ? preferredPin(target, where) : undefined
+  const fields = new Set<string>(via === 'links' ? [] : via)
   if (pin) pinTags(sink, target, pin.key, pin.values)
-  else if (!byLinks || namesFields(target, where)) sink.tags.add(modelTag(target.name))
-  filterDeps(sink, target, where)
-}
-
-/** Whether a filter tests any field of the model's own rows (not only relations), at any depth of its AND, OR, NOT. */
-function namesFields(info: ModelInfo, where: unknown): boolean {
-  if (Array.isArray(where)) return where.some((w) => namesFields(info, w))
-  if (!isObject(where)) return where !== undefined
-  for (const key in where) {
-    if (where[key] === undefined) continue
-    if (key === 'AND' || key === 'OR' || key === 'NOT') {
-      if (namesFields(info, where[key])) return true
-    } else if (!info.relations.has(key)) return true
+  else if (!target.precise || !filterFields(target, where, fields)) sink.tags.add(modelTag(T))
+  else {
+    if (via !== 'links') sink.tags.add(rowSetTag(T))
+    for (const field of fields) sink.tags.add(changedFieldTag(T, field))
   }
-  return false
+  filterDeps(sink, target, where)
 }
 
 /** The pinned key a read is narrowed by: the primary key, else another unique key, else a foreign key. */
@@ -128,7 +124,7 @@ function relationFilter(sink: TagSink, rel: RelationInfo, filter: unknown): void
   for (const where of inner) {
     if (where === null) wide(sink, target.name)
     else if (rel.implicitManyToMany) linkFilter(sink, rel, target, where)
-    else targetRows(sink, target, where, rel.holdsForeignKey)
+    else targetRows(sink, target, where, rel.holdsForeignKey ? 'links' : rel.fields)
   }
 }
 
@@ -142,7 +138,7 @@ function linkFilter(sink: TagSink, rel: RelationInfo, target: ModelInfo, where: 
   } else {
     sink.tags.add(linksTag(rel.model, rel.field))
   }
-  targetRows(sink, target, where, true)
+  targetRows(sink, target, where, 'links')
 }
 
 /** Ordering by a relation: by a related record's fields, or by the count of a list relation. */
@@ -154,11 +150,28 @@ export function orderByDeps(sink: TagSink, info: ModelInfo, orderBy: unknown): v
   if (!isObject(orderBy)) return
   for (const key in orderBy) {
     const rel = info.relations.get(key)
-    if (!rel || orderBy[key] === undefined) continue
+    const order = orderBy[key]
+    if (!rel || order === undefined) continue
+    const target = sink.dm.model(rel.target)
+    if (
+      rel.precise &&
+      rel.isList &&
+      target?.precise &&
+      isObject(order) &&
+      Object.keys(order).every((k) => k === '_count')
+    ) {
+      // By how many related rows: which rows are related, not their fields.
+      sink.tags.add(entityTag(rel.target))
+      if (rel.implicitManyToMany) sink.tags.add(linksTag(rel.model, rel.field))
+      else {
+        sink.tags.add(rowSetTag(rel.target))
+        for (const field of rel.fields) sink.tags.add(changedFieldTag(rel.target, field))
+      }
+      continue
+    }
     wide(sink, rel.target)
     if (rel.implicitManyToMany) sink.tags.add(linksTag(rel.model, rel.field))
-    const target = sink.dm.model(rel.target)
-    if (target) orderByDeps(sink, target, orderBy[key])
+    if (target) orderByDeps(sink, target, order)
   }
 }
 

@@ -12,6 +12,11 @@
  *
  * Narrower tags, for reads that name values rather than records (README, "How invalidation works"):
  *
+ * - `s:<Model>` ({@link rowSetTag}): rows were created or deleted.
+ * - `c:<Model>` ({@link changedTag}): a row that existed changed or went; `c:<Model>:<field>`
+ *   ({@link changedFieldTag}): that field of a row changed. A list ordered by its primary key
+ *   depends on `s:`, on the `c:` of each field it filters, orders or groups by, and on the record
+ *   tag of each row it returns (under the guard `c:`), instead of on `m:`.
  * - `n:<Model>` ({@link newRecordTag}): records were created whose primary key the write does not
  *   know (a nested create). Reads that name a record by primary key in their arguments carry it:
  *   they may have cached its absence.
@@ -39,6 +44,9 @@ export const recordTag = (model: string, key: readonly unknown[]): string => Ent
 export const userTag: (tag: string) => string = EntityTag.query
 
 export const newRecordTag = (model: string): string => `n:${model}`
+export const rowSetTag = (model: string): string => `s:${model}`
+export const changedTag = (model: string): string => `c:${model}`
+export const changedFieldTag = (model: string, field: string): string => `c:${model}:${field}`
 export const valueTag = (model: string, fields: readonly string[], values: readonly unknown[]): string =>
   `v:${model}:${fields.join(',')}:${recordId(values)}`
 export const fieldTag = (model: string, fields: readonly string[]): string => `f:${model}:${fields.join(',')}`

@@ -14,7 +14,16 @@ import {
   walkData,
 } from './nested-writes.ts'
 import { fieldValues, isObject, keyValuesFromWhere, recordLevel } from './record-identity.ts'
-import { entityTag, fieldTag, modelTag, recordTag, valueTag } from './vocabulary.ts'
+import {
+  changedFieldTag,
+  changedTag,
+  entityTag,
+  fieldTag,
+  modelTag,
+  recordTag,
+  rowSetTag,
+  valueTag,
+} from './vocabulary.ts'
 
 type Args = Record<string, unknown>
 
@@ -74,12 +83,14 @@ function recordWrite(dm: DataModel, info: ModelInfo, operation: string, a: Args,
       const data = isObject(a.data) ? a.data : {}
       const after = either(fromResult(result), (key) => fieldValues(info, key.fields, data, 'data'))
       const identity = contentChanged(info, [NO_ROW, after], tags)
+      tags.add(rowSetTag(M))
       walkData(dm, info, a.data, tags, identity)
       break
     }
     case 'createManyAndReturn': {
       const rows = Array.isArray(result) ? result : [undefined]
       contentChanged(info, [NO_ROW, ...rows.map(fromResult)], tags)
+      tags.add(rowSetTag(M))
       break
     }
     case 'update':
@@ -99,12 +110,15 @@ function recordWrite(dm: DataModel, info: ModelInfo, operation: string, a: Args,
       // still goes, as it always did. An upsert may create the record instead.
       const states = [before, afterOrSame]
       const empty = isObject(data) && Object.keys(data).length === 0
+      const ownFields = changed === undefined || changed.length > 0 || (empty && info.updatedAt.length > 0)
       const identity =
-        operation === 'upsert' || changed === undefined || changed.length > 0 || (empty && info.updatedAt.length > 0)
+        operation === 'upsert' || ownFields
           ? contentChanged(info, states, tags)
           : empty
             ? contentChanged(info, states, tags, true)
             : knownAs(states)
+      if (operation === 'upsert' || ownFields) fieldsChanged(info, changed, tags)
+      if (operation === 'upsert') tags.add(rowSetTag(M))
       if (changed === undefined || changed.some((f) => (info.primaryKey ?? []).includes(f))) {
         // The record's join rows follow its primary key.
         joinRowsChanged(dm, tags, info, identity)
@@ -117,6 +131,7 @@ function recordWrite(dm: DataModel, info: ModelInfo, operation: string, a: Args,
     case 'delete': {
       const before = either(fromResult(result), fromWhere)
       const identity = contentChanged(info, [before, NO_ROW], tags)
+      tags.add(rowSetTag(M)).add(changedTag(M))
       joinRowsChanged(dm, tags, info, identity)
       referential(dm, tags, M, 'delete')
       break
@@ -141,6 +156,21 @@ function recordWrite(dm: DataModel, info: ModelInfo, operation: string, a: Args,
       referential(dm, tags, M, 'delete')
       break
   }
+}
+
+/**
+ * The fields an update of one row changes (`changed`, with its @updatedAt fields), for the lists
+ * they decide; `c:` for the rows' own record tags. Fields it cannot tell: every read of the model.
+ */
+function fieldsChanged(info: ModelInfo, changed: readonly string[] | undefined, tags: Set<string>): void {
+  const M = info.name
+  tags.add(changedTag(M))
+  if (changed === undefined) {
+    tags.add(entityTag(M))
+    return
+  }
+  for (const field of changed) tags.add(changedFieldTag(M, field))
+  if (changed.length > 0) for (const field of info.updatedAt) tags.add(changedFieldTag(M, field))
 }
 
 /**

@@ -2,6 +2,7 @@ import type { ChangeCaptureResult } from './scenarios/change-capture.ts'
 import type { InvalidationRow } from './scenarios/invalidation.ts'
 import { type LatencyGroup, ROW } from './scenarios/latency.ts'
 import type { MemoryResult } from './scenarios/memory.ts'
+import type { RelationsRow } from './scenarios/relations.ts'
 import type { RoundTripRow } from './scenarios/round-trips.ts'
 import type { StampedeRow } from './scenarios/stampede.ts'
 import type { ZipfRow } from './scenarios/zipf.ts'
@@ -16,6 +17,7 @@ export interface Results {
   zipf?: ZipfRow[]
   memory?: MemoryResult
   changeCapture?: ChangeCaptureResult
+  relations?: RelationsRow[]
 }
 
 export interface Target {
@@ -141,6 +143,7 @@ export function targets(results: Results): Target[] {
       verdict: verdict(d.missed === 0 && d.allP99 <= 250),
     })
   }
+  out.push(...relationsTargets(results.relations ?? [], verdict))
   return out
 }
 
@@ -300,4 +303,58 @@ export function changeCaptureTable(r: ChangeCaptureResult): string {
     new Set([0, 1, 5, 6, 7, 9]),
   )
   return `${head}\n${writes}\n\ncommit -> 'invalidate' event: ms after the writer's autocommit UPDATE returned (below 0: heard before the writer's reply was handled), and after it was sent; Redis: a private redis-server\n${delays}`
+}
+
+/** The targets of the relation-heavy scenario: cached vs uncached throughput, hit ratio vs a perfect cache. */
+function relationsTargets(rows: readonly RelationsRow[], verdict: (ok: boolean | null) => Target['verdict']): Target[] {
+  const out: Target[] = []
+  for (const [share, speedup] of [
+    [0.9, 2.5],
+    [0.99, 5],
+  ] as const) {
+    const cached = rows.find((r) => r.readShare === share && r.hitRatio !== null)
+    const plain = rows.find((r) => r.readShare === share && r.hitRatio === null)
+    if (!cached || !plain) continue
+    const mix = `${Math.round(share * 100)}/${Math.round((1 - share) * 100)}`
+    const ratio = cached.medianOpsPerSec / plain.medianOpsPerSec
+    out.push({
+      target: `relations ${mix}: cached >= ${speedup}x uncached [${cached.db}]`,
+      measured: `${x(ratio)} (${cached.medianOpsPerSec.toFixed(0)} / ${plain.medianOpsPerSec.toFixed(0)} ops/s)`,
+      value: ratio,
+      verdict: verdict(Number.isFinite(ratio) ? ratio >= speedup : null),
+    })
+    if (share !== 0.9 || cached.medianHitRatio === null) continue
+    const gap = (cached.perfectHitRatio - cached.medianHitRatio) * 100
+    out.push({
+      target: `relations ${mix}: hit ratio within 10 points of a perfect cache [${cached.db}]`,
+      measured: `${(cached.medianHitRatio * 100).toFixed(1)}% vs ${(cached.perfectHitRatio * 100).toFixed(1)}% (${gap.toFixed(1)} points)`,
+      value: gap,
+      verdict: verdict(gap <= 10),
+    })
+  }
+  return out
+}
+
+export function relationsTable(rows: readonly RelationsRow[]): string {
+  return table(
+    [
+      'db',
+      'contender',
+      'ops/s (median)',
+      'hit ratio (median)',
+      'perfect cache',
+      'ops/s per round',
+      'hit ratio per round',
+    ],
+    rows.map((r) => [
+      r.db,
+      r.contender,
+      r.medianOpsPerSec.toFixed(0),
+      r.medianHitRatio === null ? '-' : `${(r.medianHitRatio * 100).toFixed(1)}%`,
+      `${(r.perfectHitRatio * 100).toFixed(1)}%`,
+      r.opsPerSec.map((v) => v.toFixed(0)).join(' '),
+      r.hitRatio?.map((v) => `${(v * 100).toFixed(1)}%`).join(' ') ?? '-',
+    ]),
+    new Set([2, 3, 4]),
+  )
 }

@@ -11,6 +11,7 @@ import {
   latencyTables,
   memoryTable,
   type Results,
+  relationsTable,
   roundTripTable,
   stampedeTable,
   targets,
@@ -22,6 +23,7 @@ import { durableWrites } from './scenarios/durable.ts'
 import { invalidation } from './scenarios/invalidation.ts'
 import { latency } from './scenarios/latency.ts'
 import { memory } from './scenarios/memory.ts'
+import { relations } from './scenarios/relations.ts'
 import { roundTrips } from './scenarios/round-trips.ts'
 import { stampede } from './scenarios/stampede.ts'
 import { zipf } from './scenarios/zipf.ts'
@@ -40,7 +42,16 @@ import { type Db, REDIS_URL, setup } from './setup.ts'
  */
 
 const here = dirname(fileURLToPath(import.meta.url))
-const SCENARIOS = ['latency', 'roundtrips', 'invalidation', 'stampede', 'zipf', 'memory', 'change-capture'] as const
+const SCENARIOS = [
+  'latency',
+  'roundtrips',
+  'invalidation',
+  'stampede',
+  'zipf',
+  'memory',
+  'change-capture',
+  'relations',
+] as const
 const only = new Set(process.env.BENCH_ONLY?.split(',').map((s) => s.trim()) ?? SCENARIOS)
 const dbs = (process.env.BENCH_DBS?.split(',').map((s) => s.trim()) ?? ['sqlite', 'postgres']) as Db[]
 
@@ -120,6 +131,7 @@ async function main() {
     await step('zipf', 'zipf', () => zipf(bench))
     await step('memory', 'memory', () => memory(bench))
     await step('change-capture', 'changeCapture', () => changeCapture(bench))
+    await step('relations', 'relations', () => relations(bench))
     if (!process.env.BENCH_ONLY || only.has('durable')) await durableWrites(bench).catch((e) => log(`durable: ${e}`))
   } finally {
     await bench.close()
@@ -148,6 +160,8 @@ async function main() {
   if (results.memory) sections.push(`== L1 memory\n\n${memoryTable(results.memory)}`)
   if (results.changeCapture)
     sections.push(`== Change capture (PostgreSQL)\n\n${changeCaptureTable(results.changeCapture)}`)
+  if (results.relations)
+    sections.push(`== Relation-heavy (Conduit) reads, Zipf, 8 workers\n\n${relationsTable(results.relations)}`)
   process.stdout.write(`${sections.join('\n\n')}\n`)
 
   const out = join(here, 'results', 'latest.json')

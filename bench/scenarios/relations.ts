@@ -1,0 +1,288 @@
+import type { CacheClient } from '../../src/prisma/client-cache.ts'
+import { readCounter } from '../contenders/prisma.ts'
+import { untilL1Serves, withTieredCache } from '../contenders/tiered-cache.ts'
+import { log, median, scaled } from '../harness.ts'
+import type { BasePrisma, Bench, Db } from '../setup.ts'
+import { MEMBERS, type Op, seed, sequence, slug, TOPICS, topic, username } from './relations-data.ts'
+
+/**
+ * A RealWorld ("Conduit") backend's traffic, the relation-heavy shape the precise invalidation
+ * rules are for: members who follow each other, articles (author, topics, favorited-by), replies.
+ * Reads: an article by slug with its author, the author's followers and the favorites count; lists
+ * (global, by topic, by author, favorited by a member, the feed of followed authors) with a page
+ * and their count; a profile by username; an article's replies; the popular topics. Writes:
+ * favorite and unfavorite, follow and unfollow, reply and delete it, create, update and delete an
+ * article. Articles and members are drawn by Zipf (s = 1) popularity, 8 workers, PostgreSQL.
+ *
+ * Each mix (90/10 and 99/1 reads/writes) runs the same operation sequence on tieredCache (`auto`)
+ * and on the client without a cache, order alternating by round, each from an empty cache: a
+ * warm-up part (not counted), then the measured part. Hit ratio = 1 - database reads / cached
+ * reads (a read counter under the cache). The perfect cache's hit ratio is computed on the
+ * uncached run of the same sequence: a read is a hit of a perfect cache when its result equals the
+ * result of the previous execution of the same read (same query, same arguments), that is, when
+ * the read's result is unchanged since the same read last ran; the first execution is a miss.
+ * That cache evicts exactly the reads whose result changed, never expires, holds everything.
+ */
+
+const PAGE = 10
+
+export interface RelationsRow {
+  readonly db: Db
+  /** `tieredCache (90/10)`, `no cache (99/1)`. */
+  readonly contender: string
+  readonly readShare: number
+  readonly ops: number
+  readonly opsPerSec: readonly number[]
+  readonly medianOpsPerSec: number
+  /** Of the cached contender; `null` for the uncached one. */
+  readonly hitRatio: readonly number[] | null
+  readonly medianHitRatio: number | null
+  /** A perfect cache's hit ratio on the same sequence (median over rounds). */
+  readonly perfectHitRatio: number
+}
+
+type Client = BasePrisma
+
+/** Newest first; the id breaks ties, so the order is total (what lets a list outlive edits of other rows). */
+const NEWEST: Array<{ createdAt: 'desc' } | { id: 'desc' }> = [{ createdAt: 'desc' }, { id: 'desc' }]
+
+const articleInclude = {
+  topics: { select: { name: true } },
+  author: { select: { username: true, bio: true, image: true, followedBy: { select: { id: true } } } },
+  favoritedBy: { select: { id: true } },
+  _count: { select: { favoritedBy: true } },
+} as const
+
+/** What one run recorded: each cached-reads' key and result, in completion order (uncached run). */
+type Trace = Array<[key: string, result: unknown]>
+
+/** The reads and writes, written as a Conduit backend writes them. */
+function operations(db: Client, state: RunState, trace?: Trace) {
+  const read = async (key: string, run: () => Promise<unknown>) => {
+    const result = await run()
+    trace?.push([key, result])
+    state.reads++
+  }
+  const list = (key: string, where: object, page: number) =>
+    Promise.all([
+      read(`list ${key} ${page}`, () =>
+        db.article.findMany({
+          where,
+          orderBy: NEWEST,
+          skip: page * PAGE,
+          take: PAGE,
+          include: articleInclude,
+        }),
+      ),
+      read(`count ${key}`, () => db.article.count({ where })),
+    ])
+  const reads: Record<string, (op: Op) => Promise<unknown>> = {
+    article: (op) =>
+      read(`article ${op.a}`, () => db.article.findUnique({ where: { slug: slug(op.a) }, include: articleInclude })),
+    global: (op) => list('global', {}, op.n % 3),
+    topic: (op) => list(`topic ${op.n % TOPICS}`, { topics: { some: { name: topic(op.n % TOPICS) } } }, 0),
+    author: (op) => list(`author ${op.m}`, { author: { username: username(op.m) } }, 0),
+    favorited: (op) => list(`favorited ${op.m}`, { favoritedBy: { some: { username: username(op.m) } } }, 0),
+    feed: (op) => list(`feed ${op.m}`, { author: { followedBy: { some: { id: op.m } } } }, 0),
+    profile: (op) =>
+      read(`profile ${op.m}`, () =>
+        db.member.findUnique({
+          where: { username: username(op.m) },
+          include: { followedBy: { select: { id: true } } },
+        }),
+      ),
+    replies: (op) =>
+      read(`replies ${op.a}`, () =>
+        db.reply.findMany({
+          where: { article: { slug: slug(op.a) } },
+          orderBy: NEWEST,
+          include: {
+            author: { select: { username: true, bio: true, image: true, followedBy: { select: { id: true } } } },
+          },
+        }),
+      ),
+    topics: () =>
+      read('topics', () =>
+        db.topic.findMany({ orderBy: { articles: { _count: 'desc' } }, take: 10, select: { name: true } }),
+      ),
+  }
+  const writes: Record<string, (op: Op) => Promise<unknown>> = {
+    favorite: (op) =>
+      db.article.update({
+        where: { slug: slug(op.a) },
+        data: { favoritedBy: { connect: { id: op.m } } },
+        include: articleInclude,
+      }),
+    unfavorite: (op) =>
+      db.article.update({
+        where: { slug: slug(op.a) },
+        data: { favoritedBy: { disconnect: { id: op.m } } },
+        include: articleInclude,
+      }),
+    follow: (op) =>
+      db.member.update({
+        where: { username: username(op.m) },
+        data: { followedBy: { connect: { id: (op.n % MEMBERS) + 1 } } },
+        include: { followedBy: { select: { id: true } } },
+      }),
+    unfollow: (op) =>
+      db.member.update({
+        where: { username: username(op.m) },
+        data: { followedBy: { disconnect: { id: (op.n % MEMBERS) + 1 } } },
+        include: { followedBy: { select: { id: true } } },
+      }),
+    reply: async (op) => {
+      const created = await db.reply.create({
+        data: { body: `reply ${op.n}`, article: { connect: { slug: slug(op.a) } }, author: { connect: { id: op.m } } },
+        include: { author: { select: { username: true, bio: true, image: true } } },
+      })
+      state.replies.push(created.id)
+    },
+    unreply: async (op) => {
+      const id = state.replies.shift()
+      if (id === undefined) return writes.reply!(op)
+      return db.reply.delete({ where: { id } })
+    },
+    publish: async (op) => {
+      const created = await db.article.create({
+        data: {
+          slug: `new-${state.run}-${op.n}`,
+          title: `New article ${op.n}`,
+          description: 'd',
+          body: 'b',
+          author: { connect: { id: op.m } },
+          topics: {
+            connectOrCreate: [{ where: { name: topic(op.n % TOPICS) }, create: { name: topic(op.n % TOPICS) } }],
+          },
+        },
+        include: articleInclude,
+      })
+      state.articles.push(created.slug)
+    },
+    edit: (op) =>
+      db.article.update({
+        where: { slug: slug(op.a) },
+        data: { title: `Title ${op.n}`, body: `Body ${op.n}` },
+        include: articleInclude,
+      }),
+    unpublish: async (op) => {
+      const created = state.articles.shift()
+      if (created === undefined) return writes.publish!(op)
+      return db.article.delete({ where: { slug: created } })
+    },
+  }
+  return { reads, writes }
+}
+
+interface RunState {
+  run: number
+  reads: number
+  readonly replies: number[]
+  readonly articles: string[]
+}
+
+async function run(db: Client, ops: readonly Op[], from: number, to: number, state: RunState, trace?: Trace) {
+  const { reads, writes } = operations(db, state, trace)
+  let next = from
+  const worker = async () => {
+    while (next < to) {
+      const op = ops[next++]!
+      const fn = reads[op.kind] ?? writes[op.kind]
+      // A write whose record another worker removed, or a follow of oneself: the same on every contender.
+      await fn!(op).catch(() => {})
+    }
+  }
+  await Promise.all(Array.from({ length: 8 }, worker))
+}
+
+/** The share of reads in `trace[from..]` whose result equals the previous result of the same read. */
+function perfectHitRatio(trace: Trace, from: number): number {
+  const last = new Map<string, string>()
+  let reads = 0
+  let hits = 0
+  trace.forEach(([key, result], i) => {
+    const text = JSON.stringify(result, (_, v) => (typeof v === 'bigint' ? `${v}n` : v))
+    if (i >= from) {
+      reads++
+      if (last.get(key) === text) hits++
+    }
+    last.set(key, text)
+  })
+  return reads === 0 ? 0 : hits / reads
+}
+
+export async function relations(bench: Bench): Promise<RelationsRow[]> {
+  const db: Db = 'postgres'
+  if (!bench.dbs.includes(db)) return []
+  const base = bench.client(db)
+  await seed(base)
+  const redis = await bench.redis('bench-relations')
+  const cached = withTieredCache(base, redis, { prefix: `${bench.prefix}_relations`, auto: true })
+  const cachedDb = cached.prisma as unknown as Client & { $cache: CacheClient }
+  await untilL1Serves(cached.prisma, () => cachedDb.topic.findMany({ where: { id: 1 } }))
+  const plain = readCounter()
+  const uncachedDb = plain.apply(base)
+  const warm = scaled(1_500, 200)
+  const measured = scaled(3_000, 300)
+  const rounds = scaled(2, 1)
+  const rows: RelationsRow[] = []
+  let runs = 0
+  for (const readShare of [0.9, 0.99]) {
+    const mix = `${Math.round(readShare * 100)}/${Math.round((1 - readShare) * 100)}`
+    const result = {
+      cached: { ops: [] as number[], hits: [] as number[] },
+      uncached: [] as number[],
+      perfect: [] as number[],
+    }
+    for (let r = 0; r < rounds; r++) {
+      const ops = sequence(warm + measured, readShare, 5_000 + r)
+      for (const which of r % 2 === 0 ? (['cached', 'uncached'] as const) : (['uncached', 'cached'] as const)) {
+        const state: RunState = { run: ++runs, reads: 0, replies: [], articles: [] }
+        const client = which === 'cached' ? cachedDb : uncachedDb
+        const counter = which === 'cached' ? cached.counter : plain.counter
+        const trace: Trace | undefined = which === 'uncached' ? [] : undefined
+        if (which === 'cached') await cachedDb.$cache.clear()
+        await run(client, ops, 0, warm, state, trace)
+        const warmReads = trace?.length ?? 0
+        const dbBefore = counter.reads
+        const readsBefore = state.reads
+        const start = process.hrtime.bigint()
+        await run(client, ops, warm, warm + measured, state, trace)
+        const seconds = Number(process.hrtime.bigint() - start) / 1e9
+        if (which === 'cached') {
+          result.cached.ops.push(measured / seconds)
+          result.cached.hits.push(1 - (counter.reads - dbBefore) / (state.reads - readsBefore))
+        } else {
+          result.uncached.push(measured / seconds)
+          result.perfect.push(perfectHitRatio(trace as Trace, warmReads))
+        }
+      }
+      log(`relations: ${mix} round ${r + 1}/${rounds}`)
+    }
+    const perfect = median(result.perfect)
+    rows.push({
+      db,
+      contender: `tieredCache (${mix})`,
+      readShare,
+      ops: measured,
+      opsPerSec: result.cached.ops,
+      medianOpsPerSec: median(result.cached.ops),
+      hitRatio: result.cached.hits,
+      medianHitRatio: median(result.cached.hits),
+      perfectHitRatio: perfect,
+    })
+    rows.push({
+      db,
+      contender: `no cache (${mix})`,
+      readShare,
+      ops: measured,
+      opsPerSec: result.uncached,
+      medianOpsPerSec: median(result.uncached),
+      hitRatio: null,
+      medianHitRatio: null,
+      perfectHitRatio: perfect,
+    })
+  }
+  await cachedDb.$cache.close()
+  return rows
+}

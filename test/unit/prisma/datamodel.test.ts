@@ -3,40 +3,14 @@ import { PrismaPg } from '@prisma/adapter-pg'
 import { describe, expect, it } from 'vitest'
 import { PrismaClient as PostgresClient } from '../../../generated/postgres/client.ts'
 import { PrismaClient as SqliteClient } from '../../../generated/sqlite/client.ts'
-import {
-  buildDataModel,
-  clientDataModel,
-  type RuntimeDataModel,
-  type RuntimeField,
-} from '../../../src/prisma/schema/datamodel.ts'
+import { buildDataModel, clientDataModel } from '../../../src/prisma/schema/datamodel.ts'
+import { runtime } from './tags-support.ts'
 
 // Constructing a client opens no connection; these tests only read what the client carries.
 const clients = {
   sqlite: () => new SqliteClient({ adapter: new PrismaBetterSqlite3({ url: 'file::memory:' }) }),
   postgres: () =>
     new PostgresClient({ adapter: new PrismaPg({ connectionString: 'postgresql://nobody@127.0.0.1:1/none' }) }),
-}
-
-/**
- * A runtime data model written compactly: `name:Type` for a scalar, `name:Target@RelationName`
- * for a relation, as the client holds it (no ids, no lists, no foreign keys).
- */
-function runtime(models: Record<string, string>, enums: readonly string[] = []): RuntimeDataModel {
-  const out: Record<string, { fields: RuntimeField[] }> = {}
-  for (const [name, spec] of Object.entries(models)) {
-    out[name] = {
-      fields: spec
-        .trim()
-        .split(/\s+/)
-        .map((item) => {
-          const [field, type = ''] = item.split(':') as [string, string?]
-          const [target, relationName] = type.split('@') as [string, string?]
-          if (relationName !== undefined) return { name: field, kind: 'object', type: target, relationName }
-          return { name: field, kind: enums.includes(type) ? 'enum' : 'scalar', type }
-        }),
-    }
-  }
-  return { models: out }
 }
 
 const sorted = (items: readonly string[]) => [...items].sort()

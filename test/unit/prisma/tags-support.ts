@@ -12,8 +12,11 @@ import { writeInvalidations } from '../../../src/prisma/tags/write-invalidations
 /** The data model of the test schema (prisma/schema.prisma), Conduit models included. */
 export const dm = clientDataModel(new PrismaClient({ adapter: new PrismaBetterSqlite3({ url: 'file::memory:' }) }))
 
-/** `name:Type` for a scalar, `name:Target@RelationName` for a relation, as the client holds them. */
-export function runtime(models: Record<string, string>): RuntimeDataModel {
+/**
+ * A runtime data model written compactly: `name:Type` for a scalar (an enum when its type is in
+ * `enums`), `name:Target@RelationName` for a relation, as the client holds it.
+ */
+export function runtime(models: Record<string, string>, enums: readonly string[] = []): RuntimeDataModel {
   const out: Record<string, { fields: RuntimeField[] }> = {}
   for (const [name, spec] of Object.entries(models)) {
     out[name] = {
@@ -23,9 +26,8 @@ export function runtime(models: Record<string, string>): RuntimeDataModel {
         .map((item) => {
           const [field, type = ''] = item.split(':') as [string, string?]
           const [target, relationName] = type.split('@') as [string, string?]
-          return relationName === undefined
-            ? { name: field, kind: 'scalar', type }
-            : { name: field, kind: 'object', type: target, relationName }
+          if (relationName !== undefined) return { name: field, kind: 'object', type: target, relationName }
+          return { name: field, kind: enums.includes(type) ? 'enum' : 'scalar', type }
         }),
     }
   }

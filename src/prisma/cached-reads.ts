@@ -11,9 +11,9 @@ import { type ClientKeyScope, explicitKey, readKey } from './query-keys.ts'
 import { DefaultPlans, planRead, type ReadPlan, withoutCacheArgs } from './read-plan.ts'
 import type { ReplicaLag } from './replica-lag.ts'
 import type { DataModel } from './schema/datamodel.ts'
-import { readDependencies, recordTags } from './tags/read-dependencies.ts'
+import { cacheDependencies } from './tags/read-dependencies.ts'
 import { lookedUpRecord } from './tags/record-identity.ts'
-import { entityTag, modelTag, userTag, withEntityTags } from './tags/vocabulary.ts'
+import { userTag } from './tags/vocabulary.ts'
 import { isTransactionClient } from './transactions.ts'
 
 type AnyDelegate = Record<string, (args?: unknown) => unknown>
@@ -235,12 +235,10 @@ export class CachedReads {
     outcome: ReadOutcome,
   ): Promise<unknown> {
     const dm = this.#dataModel
-    const deps = readDependencies(dm, model, loadOperation, args)
-    const own = withEntityTags(deps.tags)
-    const tags = plan.tags.length === 0 ? own : [...own, ...plan.tags.map(userTag)]
-    const recordsOf = deps.recordsOf
+    const deps = cacheDependencies(dm, model, loadOperation, args)
+    const tags = plan.tags.length === 0 ? deps.tags : [...deps.tags, ...plan.tags.map(userTag)]
     // Within `replicaLag` of a write it depends on, a read may come from a replica behind it.
-    const held = this.#lag?.holds(recordsOf === undefined ? tags : [...tags, modelTag(recordsOf)])
+    const held = this.#lag?.holds(deps.guards.length === 0 ? tags : [...tags, ...deps.guards])
     const options: GetOrSetOptions = {
       ttl: held ? 0 : plan.ttl,
       swr: held ? 0 : plan.swr,
@@ -248,11 +246,9 @@ export class CachedReads {
       tags,
       policy: plan.policy,
       meta,
-      ...(recordsOf !== undefined && {
-        // The record is known after the read only: every write to the model bumps the guard.
-        guards: [modelTag(recordsOf)],
-        lateTags: (value: unknown) => recordTags(dm, recordsOf, value) ?? [modelTag(recordsOf), entityTag(recordsOf)],
-      }),
+      // Tags only the result tells, stored under guards every write able to move them bumps.
+      ...(deps.guards.length > 0 && { guards: deps.guards }),
+      ...(deps.lateTags !== undefined && { lateTags: deps.lateTags }),
     }
     const value = await this.#cache.getOrSet(
       key,

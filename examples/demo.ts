@@ -156,7 +156,9 @@ try {
   console.log(`  ${''.padEnd(11)} -> name is now ${JSON.stringify(fresh?.name)}`)
   await traced('instance A', a, 'user.findUnique({ where: { id: 2 } })', () => findUser(a.prisma, 2))
   await traced('instance A', a, 'post.findMany(... include: { author })', () => queries[1]!.run(a.prisma, true))
-  console.log('  (user 2 was not written, so it stays cached; the posts include their authors, so they reload)')
+  console.log(
+    '  (user 2 was not written, so it stays cached; the post list reloads only if it holds a post by user 1, whose author changed)',
+  )
 
   console.log('\n4. Hit ratios ($cache.stats())')
   const ratio = (hits: number, misses: number) =>

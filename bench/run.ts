@@ -36,7 +36,7 @@ import { type Db, REDIS_URL, setup } from './setup.ts'
  *   BENCH_DBS=sqlite         databases for the latency groups (default sqlite,postgres)
  *   BENCH_ONLY=latency,zipf  a subset of: latency, roundtrips, invalidation, stampede, zipf, memory, durable
  *   BENCH_ZIPF_DBS=postgres  databases for the Zipf workload (default postgres)
- *   BENCH_KEEP_DB=1          keep the ptc_bench PostgreSQL database afterwards
+ *   BENCH_KEEP_DB=1          keep the ptc_bench_<pid> PostgreSQL database afterwards
  *   BENCH_DIST=.tmp/dist     measure a build of src/ (tsc -p tsconfig.build.json --outDir .tmp/dist)
  *                            instead of src/ through tsx
  */

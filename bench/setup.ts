@@ -13,8 +13,8 @@ import { migrationSql, projectRoot } from '../test/support/migrations.ts'
 
 /**
  * Databases, data and connections of one benchmark run. Everything the run creates lives under
- * names it owns: the PostgreSQL database `ptc_bench` (dropped and recreated at start), the SQLite
- * file `.tmp/bench.db`, and Redis keys under a prefix unique to this run (deleted at the end with
+ * names it owns: the PostgreSQL database `ptc_bench_<pid>` (dropped at the end), the SQLite
+ * file `.tmp/bench-<pid>.db`, and Redis keys under a prefix unique to this run (deleted at the end with
  * SCAN MATCH prefix*, never FLUSHDB: other processes share this Redis).
  */
 
@@ -24,8 +24,9 @@ export type BasePrisma = InstanceType<typeof SqliteClient>
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test'
-const BENCH_DB = 'ptc_bench'
-const SQLITE_FILE = join(projectRoot, '.tmp', 'bench.db')
+/** Per process, so two runs at once (a quick scenario beside a full run) never drop each other's data. */
+const BENCH_DB = `ptc_bench_${process.pid}`
+const SQLITE_FILE = join(projectRoot, '.tmp', `bench-${process.pid}.db`)
 
 /** Users in the data set (the Zipf workload draws from all of them). */
 export const USERS = 10_000

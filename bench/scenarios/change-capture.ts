@@ -82,8 +82,8 @@ export interface ChangeCaptureWrite {
 
 /** How long one write may take to be heard before it counts as missed. */
 const DEADLINE_MS = 2_000
-const PLAIN_DB = 'ptc_bench_cc_plain'
-const CAPTURE_DB = 'ptc_bench_cc_capture'
+const PLAIN_DB = `ptc_bench_cc_plain_${process.pid}`
+const CAPTURE_DB = `ptc_bench_cc_capture_${process.pid}`
 
 function databaseUrl(database: string): string {
   const url = new URL(DATABASE_URL)

@@ -1,9 +1,9 @@
 import { LRUCache } from 'lru-cache'
 import { cloneValue } from '../core/clone.ts'
-import { estimateBytes } from '../core/size.ts'
+import { heapBytes, stringHeapBytes } from '../core/size.ts'
 import { func, integer, positive } from '../core/validate.ts'
 import { KeyPattern } from './keys.ts'
-import { lifetime, windowAt } from './lifetime.ts'
+import { type LifetimeWindow, lifetime, windowAt } from './lifetime.ts'
 
 /** Options of {@link MemoryCache}. */
 export interface MemoryCacheOptions {
@@ -13,8 +13,12 @@ export interface MemoryCacheOptions {
    */
   readonly max?: number
   /**
-   * Most bytes held, counted as the serialized length of each value when the caller knows it and
-   * as a cheap estimate otherwise. An entry larger than this is not stored.
+   * Most bytes held, the least recently used entry going first; an entry larger than this is not
+   * stored. Bytes are what each entry costs on V8's heap, estimated when it is stored: the copy of
+   * its value (objects, strings, numbers, dates, decimals, byte arrays, see `heapBytes`; `bytes` of
+   * `set` instead when given), its key, its tags, and its bookkeeping here and in lru-cache.
+   * Measured within 2x of the heap the entries hold (bench/profile/memory-bytes.ts). Not counted:
+   * lru-cache's slot arrays, allocated once for `max` entries (about 24 bytes each).
    * @default undefined (no byte bound)
    */
   readonly maxBytes?: number
@@ -50,7 +54,11 @@ export interface MemorySetOptions {
    * its tags, guards or its key was invalidated since, or the cache was cleared since.
    */
   readonly capturedSeq?: number
-  /** Size of the value when known (its serialized length); estimated otherwise. */
+  /**
+   * Heap bytes of the value, when the caller knows better than the estimate (see `maxBytes`). What
+   * the entry costs besides its value (key, tags, bookkeeping) is added either way.
+   * @default the estimate of the copy the cache holds
+   */
   readonly bytes?: number
 }
 
@@ -65,7 +73,8 @@ export interface MemoryHit<T> {
   readonly tags: readonly string[]
 }
 
-interface Entry {
+/** A class, not a literal: one fixed shape of 7 in-object fields, the smallest an entry can be. */
+class Entry {
   readonly value: unknown
   readonly freshUntil: number
   readonly staleUntil: number
@@ -74,7 +83,31 @@ interface Entry {
   readonly bytes: number
   /** The clock value as of which no tag of this entry was invalidated (its store, or a later check). */
   seq: number
+
+  constructor(value: unknown, window: LifetimeWindow, tags: readonly string[], bytes: number, seq: number) {
+    this.value = value
+    this.freshUntil = window.freshUntil
+    this.staleUntil = window.staleUntil
+    this.graceUntil = window.graceUntil
+    this.tags = tags
+    this.bytes = bytes
+    this.seq = seq
+  }
 }
+
+/*
+ * What an entry costs besides its value and the strings of its key and tags, in heap bytes (Node 20,
+ * x64; measured by bench/profile/memory-bytes.ts). ENTRY_BYTES: the Entry (24 + 7 slots = 80), its
+ * three times as heap numbers (16 each), and lru-cache's key map slot (a Map entry of 3 slots with
+ * its share of buckets and spare capacity, ~46). TAGS_BYTES: the tags array, when there are tags.
+ * TAG_BYTES, for each tag: its slot in that array and in the tag index (a Map entry while one entry
+ * carries the tag, a Set slot once several share it).
+ */
+const ENTRY_BYTES = 176
+const TAGS_BYTES = 48
+const TAG_BYTES = 44
+/** The tags array of an entry without tags, shared. */
+const NO_TAGS: readonly string[] = Object.freeze([])
 
 /** Past this many remembered invalidations, forget them and refuse every older capture instead. */
 const MAX_REMEMBERED_BUMPS = 100_000
@@ -105,7 +138,8 @@ const SWEEP_PER_SET = 4
  */
 export class MemoryCache {
   readonly #lru: LRUCache<string, Entry>
-  readonly #byTag = new Map<string, Set<string>>()
+  /** Keys of the entries carrying each tag: the key itself while only one does (most record tags), a Set once several do. */
+  readonly #byTag = new Map<string, string | Set<string>>()
   readonly #ttl: number
   readonly #maxBytes: number | undefined
   readonly #now: () => number
@@ -117,7 +151,7 @@ export class MemoryCache {
   readonly #tagBumps = new Map<string, number>()
   readonly #keyBumps = new Map<string, number>()
   /** Key sets of invalidated tags, detached from `#byTag`, whose entries the sweep removes. */
-  #pending: Set<string>[] = []
+  #pending: (string | Set<string>)[] = []
   #sweepScheduled = false
 
   constructor(options: MemoryCacheOptions = {}) {
@@ -179,26 +213,25 @@ export class MemoryCache {
     if (capturedSeq !== undefined && this.#movedSince(capturedSeq, key, tags, guards)) return false
     const life = lifetime(options.ttl ?? this.#ttl, options.swr, options.grace)
     if (!(life.ttlMs > 0) || !(life.swrMs >= 0) || !(life.graceMs >= 0)) return false
-    const bytes = Math.max(1, Math.ceil(options.bytes ?? estimateBytes(value)))
+    const held = distinct(tags)
+    // The value is of the shape of its copy (what heapBytes models), so it can be measured before copying.
+    let bytes = Math.max(0, Math.ceil(options.bytes ?? heapBytes(value))) + ENTRY_BYTES + stringHeapBytes(key)
+    if (held.length > 0) bytes += TAGS_BYTES
+    for (const tag of held) bytes += TAG_BYTES + stringHeapBytes(tag)
     if (this.#maxBytes !== undefined && bytes > this.#maxBytes) {
       this.#lru.delete(key)
       return false
     }
-    const entry: Entry = {
-      value: cloneValue(value),
-      ...windowAt(this.#now(), life),
-      tags: [...new Set(tags)],
-      bytes,
-      seq: this.#seq,
-    }
+    const entry = new Entry(cloneValue(value), windowAt(this.#now(), life), held, bytes, this.#seq)
     // The old entry (if any) is disposed inside set(), so the new tags are indexed afterwards.
     this.#lru.set(key, entry, this.#maxBytes === undefined ? undefined : { size: bytes })
     if (this.#lru.peek(key) !== entry) return false
     this.#bytes += bytes
-    for (const tag of entry.tags) {
-      let keys = this.#byTag.get(tag)
-      if (keys === undefined) this.#byTag.set(tag, (keys = new Set()))
-      keys.add(key)
+    for (const tag of held) {
+      const keys = this.#byTag.get(tag)
+      if (keys === undefined) this.#byTag.set(tag, key)
+      else if (typeof keys !== 'string') keys.add(key)
+      else if (keys !== key) this.#byTag.set(tag, new Set([keys, key]))
     }
     return true
   }
@@ -231,7 +264,7 @@ export class MemoryCache {
       const keys = this.#byTag.get(tag)
       if (keys === undefined) continue
       this.#byTag.delete(tag)
-      invalidated += keys.size
+      invalidated += typeof keys === 'string' ? 1 : keys.size
       this.#pending.push(keys)
     }
     if (this.#pending.length > 0) this.#scheduleSweep()
@@ -319,16 +352,26 @@ export class MemoryCache {
     let done = 0
     while (this.#pending.length > 0) {
       const keys = this.#pending[this.#pending.length - 1]!
+      if (typeof keys === 'string') {
+        this.#pending.pop()
+        this.#sweepKey(keys)
+        if (++done >= limit) return this.#pending.length > 0
+        continue
+      }
       for (const key of keys) {
         keys.delete(key)
-        // The key may hold a newer entry by now, stored after the invalidation: it stays.
-        const entry = this.#lru.peek(key)
-        if (entry !== undefined && entry.seq < this.#lastTagBump && this.#invalidated(entry)) this.#lru.delete(key)
+        this.#sweepKey(key)
         if (++done >= limit) return keys.size > 0 || this.#pending.length > 1
       }
       this.#pending.pop()
     }
     return false
+  }
+
+  #sweepKey(key: string): void {
+    // The key may hold a newer entry by now, stored after the invalidation: it stays.
+    const entry = this.#lru.peek(key)
+    if (entry !== undefined && entry.seq < this.#lastTagBump && this.#invalidated(entry)) this.#lru.delete(key)
   }
 
   #movedSince(seq: number, key: string, tags: readonly string[], guards: readonly string[]): boolean {
@@ -360,8 +403,18 @@ export class MemoryCache {
     for (const tag of entry.tags) {
       const keys = this.#byTag.get(tag)
       if (keys === undefined) continue
-      keys.delete(key)
-      if (keys.size === 0) this.#byTag.delete(tag)
+      if (typeof keys === 'string') {
+        if (keys === key) this.#byTag.delete(tag)
+      } else if (keys.delete(key) && keys.size === 0) this.#byTag.delete(tag)
     }
   }
+}
+
+/** The tags without repeats, in an array of their own (shared and empty when there are none). */
+function distinct(tags: readonly string[]): readonly string[] {
+  if (tags.length === 0) return NO_TAGS
+  // A few tags, as an entry has: comparing them pairwise is cheaper than building a Set.
+  if (tags.length > 16) return [...new Set(tags)]
+  for (let i = 1; i < tags.length; i++) if (tags.lastIndexOf(tags[i]!, i - 1) !== -1) return [...new Set(tags)]
+  return tags.slice()
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { KeyPattern } from '../../../src/cache/keys.ts'
 import { MemoryCache } from '../../../src/cache/memory.ts'
 import { CacheOptionError } from '../../../src/core/errors.ts'
+import { heapBytes, stringHeapBytes } from '../../../src/core/size.ts'
 
 function clock(start = 1_000_000) {
   const time = { now: start }
@@ -130,17 +131,48 @@ describe('MemoryCache', () => {
 
   it('counts invalidated entries out of size and bytes at once, and sweeps them in the background', async () => {
     const cache = new MemoryCache()
-    for (let i = 0; i < 1000; i++) cache.set(`k${i}`, i, { tags: ['t'], bytes: 10 })
-    cache.set('other', 1, { tags: ['u'], bytes: 10 })
+    cache.set('other', 1, { tags: ['u'] })
+    const other = cache.bytes
+    for (let i = 0; i < 1000; i++) cache.set(`k${i}`, i, { tags: ['t'] })
     expect(cache.invalidateTags(['t'])).toBe(1000)
     expect(cache.size).toBe(1)
-    expect(cache.bytes).toBe(10)
+    expect(cache.bytes).toBe(other)
 
-    for (let i = 0; i < 1000; i++) cache.set(`k${i}`, i, { tags: ['t'], bytes: 10 })
+    for (let i = 0; i < 1000; i++) cache.set(`k${i}`, i, { tags: ['t'] })
     cache.invalidateTags(['t'])
     await new Promise((resolve) => setTimeout(resolve, 50))
     expect([...Array(1000).keys()].some((i) => cache.has(`k${i}`))).toBe(false)
     expect(cache.size).toBe(1)
+  })
+
+  it('invalidates a tag carried by one entry, then shared, then left to one again', () => {
+    const cache = new MemoryCache()
+    cache.set('a', 1, { tags: ['t'] })
+    cache.set('a', 2, { tags: ['t'] })
+    expect(cache.invalidateTags(['t'])).toBe(1)
+    cache.set('a', 1, { tags: ['t'] })
+    cache.set('b', 2, { tags: ['t'] })
+    cache.delete('a')
+    cache.set('c', 3, { tags: ['u'] })
+    expect(cache.invalidateTags(['t'])).toBe(1)
+    expect([cache.has('a'), cache.has('b'), cache.has('c')]).toEqual([false, false, true])
+    cache.set('d', 4, { tags: ['v', 'v'] })
+    expect(cache.invalidateTags(['v', 'u'])).toBe(2)
+    expect(cache.size).toBe(0)
+  })
+
+  it('sweeps in the background the entries of many tags each carried by one entry', async () => {
+    const cache = new MemoryCache()
+    for (let i = 0; i < 1000; i++) cache.set(`k${i}`, i, { tags: [`t${i}`, 'shared'] })
+    cache.set('other', 1, { tags: ['u'] })
+    const other = cache.bytes / 1001
+    expect(cache.invalidateTags(Array.from({ length: 1000 }, (_, i) => `t${i}`))).toBe(1000)
+    expect(cache.has('k0')).toBe(false)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect([...Array(1000).keys()].some((i) => cache.has(`k${i}`))).toBe(false)
+    expect(cache.size).toBe(1)
+    expect(cache.bytes).toBeLessThan(other)
+    expect(cache.invalidateTags(['shared'])).toBe(0)
   })
 
   it('keeps an entry stored after its tag was invalidated, through the sweep of the older one', async () => {
@@ -208,22 +240,86 @@ describe('MemoryCache', () => {
     expect(cache.set('a', 1, { tags: ['t5'], capturedSeq: cache.capture() })).toBe(true)
   })
 
-  it('bounds its size in bytes, counting the known payload length', () => {
-    const cache = new MemoryCache({ maxBytes: 100 })
-    cache.set('a', 'x', { bytes: 60 })
-    cache.set('b', 'y', { bytes: 30 })
-    expect(cache.bytes).toBe(90)
-    cache.set('c', 'z', { bytes: 30 })
-    expect(cache.has('a')).toBe(false)
-    expect(cache.bytes).toBe(60)
-    expect(cache.set('big', 'w', { bytes: 101 })).toBe(false)
+  it('counts an entry as the heap estimate of its value, its key, its tags and its bookkeeping', () => {
+    const cache = new MemoryCache()
+    const row = { id: 8, email: 'user8@example.com', name: 'User number 8', createdAt: new Date() }
+    cache.set('k', 1)
+    const bare = cache.bytes
+    cache.set('k', row)
+    expect(cache.bytes).toBe(bare + heapBytes(row))
+    cache.set('k', 1, { tags: ['a:User'] })
+    const tagged = cache.bytes
+    expect(tagged).toBeGreaterThan(bare + stringHeapBytes('a:User'))
+    cache.set('k', 1, { tags: ['a:User', 'a:User'] })
+    expect(cache.bytes).toBe(tagged)
+    cache.set('k', 1, { tags: ['a:User', 'r:User:8'] })
+    expect(cache.bytes).toBeGreaterThan(tagged + stringHeapBytes('r:User:8'))
+    const long = new MemoryCache()
+    const key = 'ptc:User:id:8:32effbff182e.VkiCYVbnUSri:findUnique:{"where":{"id":8}}'
+    long.set(key, 1)
+    expect(long.bytes - bare).toBe(stringHeapBytes(key) - stringHeapBytes('k'))
   })
 
-  it('estimates the size of a value whose payload is unknown', () => {
-    const cache = new MemoryCache({ maxBytes: 1000 })
-    cache.set('a', { text: 'x'.repeat(500) })
+  it('counts each entry once, and nothing once it is gone', () => {
+    const cache = new MemoryCache()
+    cache.set('a', 'x', { tags: ['t'] })
+    const one = cache.bytes
+    cache.set('a', 'x', { tags: ['t'] })
+    expect(cache.bytes).toBe(one)
+    cache.set('b', 'x', { tags: ['t'] })
+    expect(cache.bytes).toBe(2 * one)
+    cache.invalidateTags(['t'])
+    expect(cache.bytes).toBe(0)
+    cache.set('a', 'x')
+    cache.delete('a')
+    expect(cache.bytes).toBe(0)
+  })
+
+  it('takes a known value size instead of the estimate, and still adds what the entry costs', () => {
+    const cache = new MemoryCache()
+    cache.set('a', 'x')
+    const bare = cache.bytes - heapBytes('x')
+    cache.set('a', 'x', { bytes: 1_000 })
+    expect(cache.bytes).toBe(bare + 1_000)
+  })
+
+  it('bounds its bytes: the least recently used entries go, and an entry larger than the bound is refused', () => {
+    const cache = new MemoryCache({ maxBytes: 3_000 })
+    cache.set('a', 'x', { bytes: 1_000 })
+    const one = cache.bytes
+    cache.set('b', 'y', { bytes: 1_000 })
+    cache.get('a')
+    cache.set('c', 'z', { bytes: 1_000 })
+    expect(cache.bytes).toBeLessThanOrEqual(3_000)
+    expect(cache.bytes).toBe(2 * one)
+    expect([cache.has('a'), cache.has('b'), cache.has('c')]).toEqual([true, false, true])
+    expect(cache.set('big', 'w', { bytes: 3_000 })).toBe(false)
+    expect(cache.has('big')).toBe(false)
+    expect(cache.set('a', 'w', { bytes: 3_000 })).toBe(false)
+    expect(cache.has('a')).toBe(false)
+  })
+
+  it('bounds the bytes of values it estimates: a 500-character string fits in 1000 bytes, a 2000-character one does not', () => {
+    const cache = new MemoryCache({ maxBytes: 1_000 })
+    expect(cache.set('a', { text: 'x'.repeat(500) })).toBe(true)
     expect(cache.bytes).toBeGreaterThan(500)
-    expect(cache.set('b', { text: 'x'.repeat(2000) })).toBe(false)
+    expect(cache.set('b', { text: 'x'.repeat(2_000) })).toBe(false)
+    expect(cache.set('c', { text: '€'.repeat(500) })).toBe(false)
+  })
+
+  it('keeps bytes under maxBytes through a fill of many rows', () => {
+    const cache = new MemoryCache({ max: 10_000, maxBytes: 64 * 1024 })
+    for (let id = 1; id <= 2_000; id++)
+      cache.set(
+        `User:${id}`,
+        { id, email: `user${id}@example.com`, name: `User number ${id}` },
+        { tags: [`r:User:${id}`] },
+      )
+    expect(cache.bytes).toBeLessThanOrEqual(64 * 1024)
+    expect(cache.bytes).toBeGreaterThan(60 * 1024)
+    expect(cache.size).toBeLessThan(2_000)
+    expect(cache.has('User:2000')).toBe(true)
+    expect(cache.has('User:1')).toBe(false)
   })
 
   it.each([

@@ -1,4 +1,6 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
 import type { CacheClient } from '../../src/prisma/client-cache.ts'
+import { READ_OPERATIONS } from '../../src/prisma/operations.ts'
 import { readCounter } from '../contenders/prisma.ts'
 import { untilL1Serves, withTieredCache } from '../contenders/tiered-cache.ts'
 import { log, median, scaled } from '../harness.ts'
@@ -39,6 +41,31 @@ export interface RelationsRow {
   readonly medianHitRatio: number | null
   /** A perfect cache's hit ratio on the same sequence (median over rounds). */
   readonly perfectHitRatio: number
+  /** Per read kind (`article`, `feed`, ...), over every round: reads, and hit ratios (cached `null` for the uncached row). */
+  readonly kinds: Readonly<Record<string, KindRatios>>
+}
+
+export interface KindRatios {
+  readonly reads: number
+  readonly hitRatio: number | null
+  readonly perfectHitRatio: number
+}
+
+/** The read kind (an operation's `kind`) a database read is made for, to break the hit ratio down. */
+const readKind = new AsyncLocalStorage<string>()
+
+/** Database reads per read kind, counted under the cache (a shared load counts for the read that started it). */
+function kindCounter(client: BasePrisma, counts: Map<string, number>): BasePrisma {
+  return client.$extends({
+    name: 'bench:kindCounter',
+    query: {
+      $allOperations({ operation, args, query }) {
+        const kind = readKind.getStore()
+        if (kind !== undefined && READ_OPERATIONS.has(operation)) counts.set(kind, (counts.get(kind) ?? 0) + 1)
+        return query(args)
+      },
+    },
+  }) as unknown as BasePrisma
 }
 
 type Client = BasePrisma
@@ -53,15 +80,17 @@ const articleInclude = {
   _count: { select: { favoritedBy: true } },
 } as const
 
-/** What one run recorded: each cached-reads' key and result, in completion order (uncached run). */
-type Trace = Array<[key: string, result: unknown]>
+/** What one run recorded: each read's key, result and kind, in completion order (uncached run). */
+type Trace = Array<[key: string, result: unknown, kind: string]>
 
 /** The reads and writes, written as a Conduit backend writes them. */
-function operations(db: Client, state: RunState, trace?: Trace) {
+export function operations(db: Client, state: RunState, trace?: Trace) {
   const read = async (key: string, run: () => Promise<unknown>) => {
     const result = await run()
-    trace?.push([key, result])
+    const kind = readKind.getStore() ?? '?'
+    trace?.push([key, result, kind])
     state.reads++
+    state.kindReads.set(kind, (state.kindReads.get(kind) ?? 0) + 1)
   }
   const list = (key: string, where: object, page: number) =>
     Promise.all([
@@ -174,9 +203,11 @@ function operations(db: Client, state: RunState, trace?: Trace) {
   return { reads, writes }
 }
 
-interface RunState {
+export interface RunState {
   run: number
   reads: number
+  /** Reads per kind (a list read is two: the page and its count). */
+  readonly kindReads: Map<string, number>
   readonly replies: number[]
   readonly articles: string[]
 }
@@ -187,29 +218,64 @@ async function run(db: Client, ops: readonly Op[], from: number, to: number, sta
   const worker = async () => {
     while (next < to) {
       const op = ops[next++]!
-      const fn = reads[op.kind] ?? writes[op.kind]
+      const read = reads[op.kind]
       // A write whose record another worker removed, or a follow of oneself: the same on every contender.
-      await fn!(op).catch(() => {})
+      if (read) await readKind.run(op.kind, () => read(op)).catch(() => {})
+      else await writes[op.kind]!(op).catch(() => {})
     }
   }
   await Promise.all(Array.from({ length: 8 }, worker))
 }
 
-/** The share of reads in `trace[from..]` whose result equals the previous result of the same read. */
-function perfectHitRatio(trace: Trace, from: number): number {
+/**
+ * The share of reads in `trace[from..]` whose result equals the previous result of the same read,
+ * in all and per kind (reads and hits added to `kinds`).
+ */
+function perfectHitRatio(trace: Trace, from: number, kinds: Map<string, { reads: number; hits: number }>): number {
   const last = new Map<string, string>()
   let reads = 0
   let hits = 0
-  trace.forEach(([key, result], i) => {
+  trace.forEach(([key, result, kind], i) => {
     const text = JSON.stringify(result, (_, v) => (typeof v === 'bigint' ? `${v}n` : v))
     if (i >= from) {
+      const k = kinds.get(kind) ?? { reads: 0, hits: 0 }
+      kinds.set(kind, k)
       reads++
-      if (last.get(key) === text) hits++
+      k.reads++
+      if (last.get(key) === text) {
+        hits++
+        k.hits++
+      }
     }
     last.set(key, text)
   })
   return reads === 0 ? 0 : hits / reads
 }
+
+type Tally = Map<string, { reads: number; hits: number }>
+
+function add(into: Tally, kind: string, reads: number, hits: number): void {
+  const k = into.get(kind) ?? { reads: 0, hits: 0 }
+  k.reads += reads
+  k.hits += hits
+  into.set(kind, k)
+}
+
+/** Per kind: the cached contender's ratio (when measured) beside the perfect cache's, both over every round. */
+function kindRatios(cached: Tally | null, perfect: Tally): Record<string, KindRatios> {
+  const out: Record<string, KindRatios> = {}
+  for (const [kind, p] of [...perfect].sort(([a], [b]) => a.localeCompare(b))) {
+    const c = cached?.get(kind)
+    out[kind] = {
+      reads: p.reads,
+      hitRatio: cached === null ? null : c && c.reads > 0 ? c.hits / c.reads : 0,
+      perfectHitRatio: p.reads === 0 ? 0 : p.hits / p.reads,
+    }
+  }
+  return out
+}
+
+const pct = (v: number) => `${(v * 100).toFixed(1)}%`
 
 export async function relations(bench: Bench): Promise<RelationsRow[]> {
   const db: Db = 'postgres'
@@ -217,7 +283,11 @@ export async function relations(bench: Bench): Promise<RelationsRow[]> {
   const base = bench.client(db)
   await seed(base)
   const redis = await bench.redis('bench-relations')
-  const cached = withTieredCache(base, redis, { prefix: `${bench.prefix}_relations`, auto: true })
+  const kindLoads = new Map<string, number>()
+  const cached = withTieredCache(kindCounter(base, kindLoads), redis, {
+    prefix: `${bench.prefix}_relations`,
+    auto: true,
+  })
   const cachedDb = cached.prisma as unknown as Client & { $cache: CacheClient }
   await untilL1Serves(cached.prisma, () => cachedDb.topic.findMany({ where: { id: 1 } }))
   const plain = readCounter()
@@ -233,11 +303,13 @@ export async function relations(bench: Bench): Promise<RelationsRow[]> {
       cached: { ops: [] as number[], hits: [] as number[] },
       uncached: [] as number[],
       perfect: [] as number[],
+      cachedKinds: new Map() as Tally,
+      perfectKinds: new Map() as Tally,
     }
     for (let r = 0; r < rounds; r++) {
       const ops = sequence(warm + measured, readShare, 5_000 + r)
       for (const which of r % 2 === 0 ? (['cached', 'uncached'] as const) : (['uncached', 'cached'] as const)) {
-        const state: RunState = { run: ++runs, reads: 0, replies: [], articles: [] }
+        const state: RunState = { run: ++runs, reads: 0, kindReads: new Map(), replies: [], articles: [] }
         const client = which === 'cached' ? cachedDb : uncachedDb
         const counter = which === 'cached' ? cached.counter : plain.counter
         const trace: Trace | undefined = which === 'uncached' ? [] : undefined
@@ -246,20 +318,33 @@ export async function relations(bench: Bench): Promise<RelationsRow[]> {
         const warmReads = trace?.length ?? 0
         const dbBefore = counter.reads
         const readsBefore = state.reads
+        const kindReadsBefore = new Map(state.kindReads)
+        const kindLoadsBefore = new Map(kindLoads)
         const start = process.hrtime.bigint()
         await run(client, ops, warm, warm + measured, state, trace)
         const seconds = Number(process.hrtime.bigint() - start) / 1e9
         if (which === 'cached') {
           result.cached.ops.push(measured / seconds)
           result.cached.hits.push(1 - (counter.reads - dbBefore) / (state.reads - readsBefore))
+          for (const [kind, n] of state.kindReads) {
+            const reads = n - (kindReadsBefore.get(kind) ?? 0)
+            const loads = (kindLoads.get(kind) ?? 0) - (kindLoadsBefore.get(kind) ?? 0)
+            add(result.cachedKinds, kind, reads, reads - loads)
+          }
         } else {
           result.uncached.push(measured / seconds)
-          result.perfect.push(perfectHitRatio(trace as Trace, warmReads))
+          result.perfect.push(perfectHitRatio(trace as Trace, warmReads, result.perfectKinds))
         }
       }
       log(`relations: ${mix} round ${r + 1}/${rounds}`)
     }
     const perfect = median(result.perfect)
+    const kinds = kindRatios(result.cachedKinds, result.perfectKinds)
+    for (const [kind, k] of Object.entries(kinds)) {
+      log(
+        `relations ${mix} ${kind.padEnd(9)} reads ${String(k.reads).padStart(5)}  cached ${pct(k.hitRatio ?? 0).padStart(6)}  perfect ${pct(k.perfectHitRatio).padStart(6)}`,
+      )
+    }
     rows.push({
       db,
       contender: `tieredCache (${mix})`,
@@ -270,6 +355,7 @@ export async function relations(bench: Bench): Promise<RelationsRow[]> {
       hitRatio: result.cached.hits,
       medianHitRatio: median(result.cached.hits),
       perfectHitRatio: perfect,
+      kinds,
     })
     rows.push({
       db,
@@ -281,6 +367,7 @@ export async function relations(bench: Bench): Promise<RelationsRow[]> {
       hitRatio: null,
       medianHitRatio: null,
       perfectHitRatio: perfect,
+      kinds: kindRatios(null, result.perfectKinds),
     })
   }
   await cachedDb.$cache.close()

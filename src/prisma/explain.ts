@@ -10,9 +10,9 @@ import { loadedOperation } from './or-throw.ts'
 import { explicitKey, readKey } from './query-keys.ts'
 import { planRead, withoutCacheArgs } from './read-plan.ts'
 import type { DataModel } from './schema/datamodel.ts'
-import { readDependencies } from './tags/read-dependencies.ts'
+import { cacheDependencies } from './tags/read-dependencies.ts'
 import { lookedUpRecord } from './tags/record-identity.ts'
-import { modelTag, userTag, withEntityTags } from './tags/vocabulary.ts'
+import { userTag, withEntityTags } from './tags/vocabulary.ts'
 
 /** What `$cache.explain()` takes: a read as its model method would get it. */
 export interface ExplainQuery {
@@ -39,11 +39,21 @@ export interface CacheExplanation {
   readonly key: string
   /** The key's hash, as spans (`tiered_cache.key_hash`) and debug lines show it. */
   readonly keyHash: string
-  /** The tags it depends on, known from its arguments: a write that bumps one evicts it. */
+  /**
+   * The tags it depends on, known from its arguments: captured before the database read and stored
+   * with the entry, so a write that bumps one evicts it.
+   */
   readonly tags: readonly string[]
   /**
-   * Tags the entry carries because of what the read found (an included record, the record of a
-   * lookup by a non-key unique), from the tier that holds it; `[]` when no tier does.
+   * Tags captured before the database read and checked when its result is stored, not stored: a
+   * write that bumps one while the read runs keeps the result out of the cache (the next read loads
+   * again), and evicts nothing. They cover every write that could change a tag of `resultTags`.
+   */
+  readonly guards: readonly string[]
+  /**
+   * Tags the entry carries because of what the read found (the records an include reached, the
+   * rows of a list, the record of a lookup by a non-key unique), from the tier that holds it; `[]`
+   * when no tier does. A write that bumps one evicts it.
    */
   readonly resultTags: readonly string[]
   readonly l1: TierState
@@ -86,9 +96,9 @@ export async function explainRead(setup: ExplainSetup, query: ExplainQuery): Pro
     plan?.key !== undefined
       ? explicitKey(scope, plan.key)
       : readKey(scope, model, load, args, options.context?.(), lookedUpRecord(dm, model, load, args) ?? undefined)
-  const deps = readDependencies(dm, model, load, args)
-  const own = withEntityTags(deps.tags)
-  const tags = [...own, ...(plan?.tags ?? []).map(userTag), ...(deps.recordsOf ? [modelTag(deps.recordsOf)] : [])]
+  // As the read path works them out (cached-reads.ts): stored tags, guards, and tags from the result.
+  const deps = cacheDependencies(dm, model, load, args)
+  const tags = [...withEntityTags(deps.tags), ...(plan?.tags ?? []).map(userTag)]
   const [l1, l2] = [inL1(setup, key), await inL2(setup, key)]
   const known = new Set(tags)
   const held = l1.tags ?? l2.tags ?? []
@@ -97,6 +107,7 @@ export async function explainRead(setup: ExplainSetup, query: ExplainQuery): Pro
     key,
     keyHash: keyHash(key),
     tags: [...known],
+    guards: deps.guards.filter((tag) => !known.has(tag)),
     resultTags: held.filter((tag) => !known.has(tag)),
     l1: l1.state,
     l2: l2.state,

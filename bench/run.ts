@@ -26,6 +26,7 @@ import { memory } from './scenarios/memory.ts'
 import { relations } from './scenarios/relations.ts'
 import { roundTrips } from './scenarios/round-trips.ts'
 import { stampede } from './scenarios/stampede.ts'
+import { tracingCost } from './scenarios/tracing.ts'
 import { zipf } from './scenarios/zipf.ts'
 import { type Db, REDIS_URL, setup } from './setup.ts'
 
@@ -34,7 +35,8 @@ import { type Db, REDIS_URL, setup } from './setup.ts'
  * bench/results/latest.json, drawn in bench/results/chart.svg. Environment:
  *   BENCH_SCALE=0.3          fewer rounds and operations (default 1)
  *   BENCH_DBS=sqlite         databases for the latency groups (default sqlite,postgres)
- *   BENCH_ONLY=latency,zipf  a subset of: latency, roundtrips, invalidation, stampede, zipf, memory, durable
+ *   BENCH_ONLY=latency,zipf  a subset of: latency, roundtrips, invalidation, stampede, zipf, memory,
+ *                            change-capture, relations, durable, tracing
  *   BENCH_ZIPF_DBS=postgres  databases for the Zipf workload (default postgres)
  *   BENCH_KEEP_DB=1          keep the ptc_bench_<pid> PostgreSQL database afterwards
  *   BENCH_DIST=.tmp/dist     measure a build of src/ (tsc -p tsconfig.build.json --outDir .tmp/dist)
@@ -133,6 +135,9 @@ async function main() {
     await step('change-capture', 'changeCapture', () => changeCapture(bench))
     await step('relations', 'relations', () => relations(bench))
     if (!process.env.BENCH_ONLY || only.has('durable')) await durableWrites(bench).catch((e) => log(`durable: ${e}`))
+    // Last: it registers a global tracer provider (disabled again when it ends).
+    if ((!process.env.BENCH_ONLY || only.has('tracing')) && dbs.includes('sqlite'))
+      await tracingCost(bench).catch((e) => log(`tracing: ${e}`))
   } finally {
     await bench.close()
   }

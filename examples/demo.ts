@@ -66,6 +66,8 @@ try {
   console.log('1. Where a read is answered')
   await traced('instance A', a, 'user.findUnique({ where: { id: 1 } })', () => findUser(a.prisma, 1))
   if (b) {
+    // A miss answers before its L2 store lands (one round trip later): wait for it, as B would by chance.
+    await a.prisma.$cache.settled()
     await traced('instance B', b, 'user.findUnique({ where: { id: 1 } })', () => findUser(b.prisma, 1))
     await traced('instance B', b, 'user.findUnique({ where: { id: 1 } })', () => findUser(b.prisma, 1))
   } else {

@@ -48,6 +48,12 @@ export interface CacheClient {
    * ready (L2, and L1 while the bus is down), so awaiting it is only needed for a warm start.
    */
   ready(): Promise<void>
+  /**
+   * Resolves once the L2 stores of values loaded so far have ended. A miss answers as soon as the
+   * database has, stores in L1 at once and in L2 behind it, so another instance may still miss for
+   * a moment: await this before looking there (tests, a warm-up script). Never rejects.
+   */
+  settled(): Promise<void>
   /** Counters since the client was extended. */
   stats(): CacheStats
   /** Ends the connections the extension opened itself (never yours); idempotent. */
@@ -164,6 +170,7 @@ export function clientCache(setup: ClientCacheSetup): { $cache: CacheClient; $ac
       return cache.clear()
     },
     ready: () => Promise.all([cache.ready(), identity.known().catch(() => {}), setup.listener?.start()]).then(() => {}),
+    settled: () => cache.settled(),
     stats: () => cache.stats(),
     close: async () => {
       setup.onClose?.()

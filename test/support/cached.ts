@@ -1,4 +1,4 @@
-import { EventEmitter, once } from 'node:events'
+import { EventEmitter } from 'node:events'
 import { tieredCache } from '../../src/prisma/extension.ts'
 import type { TieredCacheOptions } from '../../src/prisma/options.ts'
 import type { AnyPrisma, Provider, Testbed } from './factory.ts'
@@ -51,7 +51,8 @@ export async function cachedInstance(
   bed.defer(() => prisma.$cache.close())
   await prisma.$cache.ready()
   /** Resolves at the next invalidation message this instance receives from another one. */
-  const nextBusMessage = () => once(events, 'bus')
+  // Not `events.once(emitter, name)`: that rejects on any 'error' event meanwhile (a store that timed out, say).
+  const nextBusMessage = () => new Promise<unknown[]>((resolve) => events.once('bus', (...args) => resolve(args)))
   return { prisma, base: base as AnyPrisma, counter, events, nextBusMessage }
 }
 

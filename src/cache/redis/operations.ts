@@ -29,6 +29,11 @@ export interface L2SetOptions {
   readonly tags?: readonly string[]
   /** The value already serialized with `RedisCache.serialize`, to avoid doing it twice. */
   readonly payload?: string
+  /**
+   * When the value was loaded, on the cache's clock (`RedisCache.now`): its windows start then, not
+   * when a store sent behind the read reaches Redis. Defaults to now.
+   */
+  readonly at?: number
 }
 
 /**

@@ -135,6 +135,11 @@ export class RedisCache {
     return openSubscriber(this.#redis, name)
   }
 
+  /** The clock entries' windows are computed with (the `now` option). */
+  now(): number {
+    return this.#now()
+  }
+
   serialize(value: unknown): string {
     return this.#serializer.stringify(value)
   }
@@ -234,14 +239,16 @@ export class RedisCache {
     entryKey('key', key)
     const group = this.layout.group(key)
     const life = lifetime(options.ttl ?? this.#ttl, options.swr, options.grace)
-    const px = Math.ceil(totalMs(life))
+    const now = this.#now()
+    const at = Math.min(options.at ?? now, now)
+    const px = Math.ceil(totalMs(life) - (now - at))
     if (!(px > 0)) return false
     const captured = storedVersions(options.captured)
     const guards = storedVersions(options.guards)
     const late = [...new Set(storedTags(checkTags('tags', options.tags ?? [])))].filter((tag) => !captured.has(tag))
     checkTags('tags', [...captured.keys(), ...guards.keys()])
     const payload = options.payload ?? this.serialize(value)
-    const { freshUntil, staleUntil, graceUntil } = windowAt(this.#now(), life)
+    const { freshUntil, staleUntil, graceUntil } = windowAt(at, life)
     const args: (string | number)[] = [this.layout.versionPrefix(group), px, freshUntil, staleUntil, graceUntil]
     args.push(options.epoch ?? '', options.fence ?? '', this.#candidate(), LOAD_WINDOW_MS, captured.size)
     for (const [tag, version] of captured) args.push(tag, version)

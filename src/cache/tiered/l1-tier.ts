@@ -146,7 +146,10 @@ export class L1Tier {
         })
         return false
       }
-      return this.#l1.set(key, value, { ...options, bytes, ...inSeconds(kept) })
+      // `bytes` (the serialized length, when known) only decides `maxEntryBytes`: L1 counts what
+      // its copy holds on the heap, which is what `l1.maxBytes` bounds.
+      const { tags, guards, capturedSeq } = options
+      return this.#l1.set(key, value, { tags, guards, capturedSeq, ...inSeconds(kept) })
     } catch (error) {
       this.#failed('write', error)
       return false

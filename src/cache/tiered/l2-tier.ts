@@ -33,7 +33,17 @@ export interface L2Store {
   readonly late: readonly string[]
   /** The versions read before loading, or `'now'` for a value known to be current. */
   readonly captured: L2Capture | 'now'
+  /** When the value was loaded (see {@link L2Tier.now}); defaults to when it is sent. */
+  readonly at?: number
 }
+
+/** A value made ready for L2 by {@link L2Tier.prepare}: its payload, or the store's result already. */
+export type Prepared =
+  | { readonly payload: string; readonly bytes: number; readonly result?: undefined }
+  | {
+      readonly payload?: undefined
+      readonly result: { readonly stored: boolean; readonly bytes: number | undefined } | undefined
+    }
 
 /**
  * The L2 as the read flow uses it: used only while it is owed no invalidation and the guard lets
@@ -53,6 +63,11 @@ export class L2Tier {
     this.#outbox = context.outbox
     this.#options = options
     this.#context = context
+  }
+
+  /** L2's clock: what a store sent later passes as `at`. */
+  now(): number {
+    return this.#l2.now()
   }
 
   /** Whether L2 may be used now: breaker closed, and no invalidation still owed to it (sent first). */
@@ -127,34 +142,54 @@ export class L2Tier {
   /**
    * Stores a loaded value unless a captured version moved meanwhile. Returns `undefined` when the
    * value must go nowhere (too large, or a tag moved: it may predate a write); otherwise whether L2
-   * stored it and its serialized size in bytes, which L1 counts as its size. A value the L2 format
-   * cannot carry exactly is not an error: it is left to L1, with a `set:skipped` event.
+   * stored it and its serialized size in bytes. A value the L2 format cannot carry exactly is not
+   * an error: it is left to L1, with a `set:skipped` event.
    */
   async store(
     key: string,
     value: unknown,
     entry: L2Store,
   ): Promise<{ readonly stored: boolean; readonly bytes: number | undefined } | undefined> {
-    if (!this.#options.writeThroughL2) return { stored: false, bytes: undefined }
+    const prepared = this.prepare(key, value)
+    return prepared.payload === undefined ? prepared.result : this.send(key, prepared, entry)
+  }
+
+  /**
+   * The synchronous half of {@link store}: the value serialized now (so what L2 gets is what was
+   * loaded, whatever the caller does to it next), or the result when it goes no further.
+   */
+  prepare(key: string, value: unknown): Prepared {
+    if (!this.#options.writeThroughL2) return { result: { stored: false, bytes: undefined } }
     let payload: string
     try {
       const inexact = this.#l2.inexact(value)
-      if (inexact !== undefined) return this.#skipped(key, 'unserializable', inexact)
+      if (inexact !== undefined) return { result: this.#skipped(key, 'unserializable', inexact) }
       payload = this.#l2.serialize(value)
     } catch (error) {
       // A serializer that refuses what its check let through (or that has no check).
-      return this.#skipped(key, 'unserializable', error instanceof Error ? error.message : String(error))
+      const detail = error instanceof Error ? error.message : String(error)
+      return { result: this.#skipped(key, 'unserializable', detail) }
     }
     const bytes = Buffer.byteLength(payload)
     if (bytes > this.#options.maxEntryBytes) {
       this.#skipped(key, 'too-large', `${bytes} bytes > maxEntryBytes ${this.#options.maxEntryBytes}`)
-      return undefined
+      return { result: undefined }
     }
+    return { payload, bytes }
+  }
+
+  /** The asynchronous half of {@link store}: one round trip, refused when a captured version moved. */
+  async send(
+    key: string,
+    prepared: Extract<Prepared, { payload: string }>,
+    entry: L2Store,
+  ): Promise<{ readonly stored: boolean; readonly bytes: number } | undefined> {
+    const { payload, bytes } = prepared
     const { captured, tags, guards, late } = entry
     const pick = (names: readonly string[]) =>
       captured === 'now' ? undefined : new Map(names.map((tag) => [tag, captured.versions.get(tag) ?? ''] as const))
     try {
-      const ok = await this.#l2.set(key, value, {
+      const ok = await this.#l2.set(key, undefined, {
         ...inSeconds(capL2Lifetime(entry.life, this.#options.l2TtlMs)),
         captured: pick(tags),
         guards: pick(guards),
@@ -162,6 +197,7 @@ export class L2Tier {
         fence: captured === 'now' ? undefined : captured.fence,
         tags: captured === 'now' ? [...tags, ...late] : late,
         payload,
+        ...(entry.at !== undefined && { at: entry.at }),
       })
       this.#guard.succeeded()
       if (!ok) return undefined

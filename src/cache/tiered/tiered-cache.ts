@@ -4,7 +4,7 @@ import { createEmitter, type Emitter, type InvalidationCause, type Tier } from '
 import { type CacheStats, StatsCounters } from '../../core/stats.ts'
 import { cacheTags as checkTags, entryKey, positive } from '../../core/validate.ts'
 import { KeyPattern } from '../keys.ts'
-import { lifetime } from '../lifetime.ts'
+import { type Lifetime, lifetime } from '../lifetime.ts'
 import type { MemoryHit } from '../memory.ts'
 import { Bus } from '../redis/bus.ts'
 import type { L2Capture } from '../redis/operations.ts'
@@ -34,6 +34,14 @@ interface Fetched<T> {
   readonly stale: boolean
 }
 
+/** What both tiers store of a value besides the value. */
+interface StoreEntry {
+  readonly life: Lifetime
+  readonly tags: readonly string[]
+  readonly guards: readonly string[]
+  readonly late: readonly string[]
+}
+
 /**
  * L1 over L2 over a loader: the read flow and its four policies, with single-flight loads,
  * stale-while-revalidate, grace, tag invalidation on both tiers and every instance, and failure
@@ -53,6 +61,8 @@ export class TieredCache {
   readonly #emitter: Emitter | undefined
   readonly #counters = new StatsCounters()
   readonly #flights = new SingleFlight<Fetched<unknown>>()
+  /** L2 stores of loaded values, running behind the reads that loaded them (see `settled`), by key. */
+  readonly #behind = new Map<string, Promise<void>>()
   #closed = false
 
   constructor(options: TieredCacheOptions = {}) {
@@ -250,10 +260,24 @@ export class TieredCache {
     this.#counters.reset()
   }
 
-  /** Ends the bus subscriber and the L2 connection if the RedisCache opened it. Idempotent. */
+  /**
+   * Resolves once every L2 store started so far has ended. A loaded value is stored in L1 before
+   * the read returns and in L2 behind it, so a miss waits for no store: await this before looking
+   * at L2 or another instance for a value just loaded here. Never rejects (a failed store is an
+   * `error` event) and never waits longer than the stores' command timeouts.
+   */
+  async settled(): Promise<void> {
+    while (this.#behind.size > 0) await Promise.allSettled([...this.#behind.values()])
+  }
+
+  /**
+   * Ends the bus subscriber and the L2 connection if the RedisCache opened it, after the stores
+   * still running (see `settled`). Idempotent.
+   */
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    await this.settled()
     this.#outbox?.close()
     await this.#stampede?.close()
     await this.#bus?.close()
@@ -287,6 +311,8 @@ export class TieredCache {
    * else the loader; then store. A loader that fails falls back to a value inside its grace window.
    */
   async #fetch<T>(key: string, loader: Loader<T>, options: GetOrSetOptions<T>, refresh: boolean): Promise<Fetched<T>> {
+    const before = this.#storeOf(key)
+    if (before !== undefined) await before
     const seq = this.#l1?.capture()
     const capture = captureList(options)
     // A refresh has a value to serve already: it does not make other instances wait for it.
@@ -308,6 +334,7 @@ export class TieredCache {
     if (held !== undefined) this.#emitter?.emit('stampede:locked', { key })
     if (!refresh) this.#miss(key, options.meta)
     this.#counters.loads++
+    let stored: Promise<void> | undefined
     try {
       let value: T
       try {
@@ -316,11 +343,15 @@ export class TieredCache {
         if (refresh) throw error
         return { value: await this.#graceOrThrow(key, options, error), stale: false }
       }
-      await this.#store(key, value, options, seq, read)
+      stored = (await this.#storeLoaded(key, value, options, seq, read)).behind
       return { value, stale: false }
     } finally {
       // After the store, so a waiter woken by the release finds the value.
-      if (held !== undefined) this.#stampede!.release(key, held)
+      if (held !== undefined) {
+        const release = () => this.#stampede!.release(key, held)
+        if (stored === undefined) release()
+        else void stored.then(release)
+      }
     }
   }
 
@@ -348,11 +379,13 @@ export class TieredCache {
 
   /** network-first / network-only: always load, capturing versions first so the store stays safe. */
   async #loadAndStore<T>(key: string, loader: Loader<T>, options: GetOrSetOptions<T>): Promise<T> {
+    const before = this.#storeOf(key)
+    if (before !== undefined) await before
     const seq = this.#l1?.capture()
     const versions = await this.#l2?.capture(captureList(options), key)
     this.#counters.loads++
     const value = await loader()
-    await this.#store(key, value, options, seq, versions)
+    await this.#storeLoaded(key, value, options, seq, versions)
     return value
   }
 
@@ -368,10 +401,11 @@ export class TieredCache {
   }
 
   /**
-   * Stores a loaded value. `captured`: the tag versions (and server epoch) read before loading;
-   * `'now'` for a value known to be current (versions read when storing); `undefined` when L2 could
-   * not be read before loading, so L2 is not written (nothing proves the value is not stale there)
-   * but L1 is. Each tier keeps the entry for min(ttl, its own most): see lifetime.ts.
+   * Stores a value `set` was given, in L2 and then in L1. `captured`: the tag versions (and server
+   * epoch) read before loading; `'now'` for a value known to be current (versions read when
+   * storing); `undefined` when L2 could not be read before loading, so L2 is not written (nothing
+   * proves the value is not stale there) but L1 is. Each tier keeps the entry for min(ttl, its own
+   * most): see lifetime.ts.
    */
   async #store<T>(
     key: string,
@@ -380,29 +414,95 @@ export class TieredCache {
     seq: number | undefined,
     captured: L2Capture | 'now' | undefined,
   ): Promise<void> {
-    const life = lifetime(options.ttl ?? this.#options.defaultTtl, options.swr, options.grace)
-    const tags = options.tags ?? []
-    const guards = options.guards ?? []
-    const late = storedTags(checkTags('tags', options.lateTags?.(value) ?? []))
+    const entry = this.#entry(value, options)
     let stored = false
-    let bytes: number | undefined
     if (this.#l2 !== undefined && captured !== undefined) {
-      const l2 = await this.#l2.store(key, value, { life, tags, guards, late, captured })
+      const l2 = await this.#l2.store(key, value, { ...entry, captured })
       if (l2 === undefined) return
       stored = l2.stored
-      bytes = l2.bytes
     }
-    const l1Stored = this.#l1?.store(key, value, life, {
+    if (this.#storeL1(key, value, entry, seq) || stored) this.#counters.sets++
+  }
+
+  /**
+   * Stores a loaded value in L1 now and in L2 behind the read, so a miss waits for the database
+   * and not for the store (the versions captured before the load still decide it in L2). Resolves
+   * to the L2 store still running (`behind`), if any. When L2 refuses the value (a captured version
+   * moved: it may predate a write another instance made), L1 keeps it only with a bus: that
+   * write's message then bumps a tag the L1 entry carries (its late tags name the records it
+   * holds, while L2 could only read their versions when storing). A required L2 is stored before
+   * the read returns, as `set` does, so its failure is the caller's.
+   */
+  async #storeLoaded<T>(
+    key: string,
+    value: T,
+    options: GetOrSetOptions<T>,
+    seq: number | undefined,
+    captured: L2Capture | undefined,
+  ): Promise<{ readonly behind?: Promise<void> }> {
+    if (this.#l2 === undefined || captured === undefined || this.#guard.required) {
+      await this.#store(key, value, options, seq, captured)
+      return {}
+    }
+    const entry = this.#entry(value, options)
+    const inL1 = this.#storeL1(key, value, entry, seq)
+    if (inL1) this.#counters.sets++
+    // A copy, so L2 gets what was loaded whatever the caller does with the value; serialized and
+    // sent on the next turn of the event loop, so not even the socket write is on the read's path.
+    const copy = cloneValue(value)
+    const l2 = this.#l2
+    const at = l2.now()
+    const store = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => {
+        const prepared = l2.prepare(key, copy)
+        if (prepared.payload !== undefined) return l2.send(key, prepared, { ...entry, captured, at })
+        // Too large goes nowhere; a value L2 cannot carry stays in L1.
+        return prepared.result
+      })
+      .then(
+        (stored) => {
+          // Without a bus, L2's refusal is all this instance hears of another's write during the load.
+          if (stored === undefined && inL1 && this.#bus === undefined) this.#l1?.invalidate((l1) => l1.delete(key))
+          else if (stored?.stored && !inL1) this.#counters.sets++
+        },
+        // The guard reported it: a failed store costs a later miss, never the read.
+        () => {},
+      )
+    this.#behind.set(key, store)
+    void store.then(() => {
+      if (this.#behind.get(key) === store) this.#behind.delete(key)
+    })
+    return { behind: store }
+  }
+
+  /**
+   * The store of `key` still running behind an earlier read, if any: a load of the key waits for
+   * it (rare: L1 answers in between), so it reads what that store left and never shares its load
+   * fence with it (the first store to end removes the fence, which would refuse the other).
+   */
+  #storeOf(key: string): Promise<void> | undefined {
+    return this.#behind.size === 0 ? undefined : this.#behind.get(key)
+  }
+
+  /** What both tiers store of a value: its lifetime, tags, guards and the tags derived from it. */
+  #entry<T>(value: T, options: GetOrSetOptions<T>): StoreEntry {
+    return {
+      life: lifetime(options.ttl ?? this.#options.defaultTtl, options.swr, options.grace),
+      tags: options.tags ?? [],
+      guards: options.guards ?? [],
+      late: storedTags(checkTags('tags', options.lateTags?.(value) ?? [])),
+    }
+  }
+
+  #storeL1(key: string, value: unknown, entry: StoreEntry, seq: number | undefined): boolean {
+    const { life, tags, guards, late } = entry
+    const stored = this.#l1?.store(key, value, life, {
       tags: late.length > 0 ? [...tags, ...late] : tags,
       guards,
       capturedSeq: seq,
-      bytes,
     })
-    if (l1Stored) {
-      this.#emitter?.emit('set', { key, tier: 'l1' })
-      stored = true
-    }
-    if (stored) this.#counters.sets++
+    if (stored) this.#emitter?.emit('set', { key, tier: 'l1' })
+    return stored === true
   }
 
   /** Sends an invalidation to Redis through the outbox (nothing to send without Redis). */

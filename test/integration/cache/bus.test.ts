@@ -28,6 +28,7 @@ describe('the invalidation bus', () => {
     const a = await instance(prefix)
     const b = await instance(prefix)
     await a.cache.getOrSet('k', async () => 'v1', { tags: ['t'] })
+    await a.cache.settled()
     expect(await b.cache.getOrSet('k', async () => 'unused', { tags: ['t'] })).toBe('v1')
     expect(await b.cache.getOrSet('k', async () => 'unused', { tags: ['t'] })).toBe('v1')
     expect(b.cache.stats().l1.hits).toBe(1)

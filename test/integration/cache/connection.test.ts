@@ -45,6 +45,7 @@ describe('connections', () => {
     tb.defer(() => Promise.all([a.close(), b.close()]))
     await Promise.all([a.ready(), b.ready()])
     expect(await a.getOrSet('k', async () => 'v', { tags: ['t'] })).toBe('v')
+    await a.settled()
     expect(await b.getOrSet('k', async () => 'unused', { tags: ['t'] })).toBe('v')
     const received = nextEvent<BusEvent>(emitter, 'bus')
     await a.invalidateTags(['t'])

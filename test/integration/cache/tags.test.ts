@@ -34,6 +34,7 @@ describe('long tags', () => {
     let loads = 0
     const load = async () => `v${++loads}`
     expect(await a.cache.getOrSet('k', load, { tags: [long] })).toBe('v1')
+    await a.cache.settled()
     expect(await b.cache.getOrSet('k', load, { tags: [long] })).toBe('v1')
     // One short version key, and the entry's header names the hash.
     expect(await admin.exists(a.l2.layout.version(0, storedTag(long)))).toBe(1)
@@ -42,6 +43,7 @@ describe('long tags', () => {
     const heard = nextEvent(b.emitter, 'bus')
     await a.cache.invalidateTags([long])
     expect(await a.cache.getOrSet('k', load, { tags: [long] })).toBe('v2')
+    await a.cache.settled()
     await heard
     expect(await b.cache.getOrSet('k', load, { tags: [long] })).toBe('v2')
     // The lower layer's RedisCache takes the long tag too, and means the same version.
@@ -61,6 +63,7 @@ describe('through the extension', () => {
     const read = (instance: typeof a) =>
       instance.prisma.document.findUnique({ where: { id }, cache: { tags: [tag] } }).then((d) => d?.title)
     expect(await read(a)).toBe('long')
+    await a.prisma.$cache.settled()
     expect(await read(b)).toBe('long')
     expect(b.prisma.$cache.stats()).toMatchObject({ errors: 0, l2: { hits: 1 } })
 

@@ -95,6 +95,7 @@ describe('TieredCache over Redis', () => {
     expect(await admin.exists(l2.layout.fence('absent'), l2.layout.epoch(0))).toBe(0)
     // A read that may load creates its fence (and the epoch), and the store removes the fence.
     await cache.getOrSet('present', async () => 1)
+    await cache.settled()
     expect(await admin.exists(l2.layout.fence('present'))).toBe(0)
     expect(await admin.exists(l2.layout.epoch(0))).toBe(1)
     // So does a store refused because a tag moved while it loaded.
@@ -105,6 +106,7 @@ describe('TieredCache over Redis', () => {
     await cache.invalidateTags(['t'])
     held.release()
     await read
+    await cache.settled()
     expect(await admin.exists(l2.layout.fence('refused'), l2.layout.entry('refused'))).toBe(0)
   })
 
@@ -113,6 +115,7 @@ describe('TieredCache over Redis', () => {
     const prefix = nextPrefix()
     const { cache: writer } = await instance(prefix, { now: clock.now })
     await writer.getOrSet('k', async () => 'v', { ttl: 100 })
+    await writer.settled()
     clock.advance(50_000)
     const { cache: reader } = await instance(prefix, { now: clock.now, l1Ttl: 60 })
     const loader = vi.fn(async () => 'reloaded')
@@ -181,6 +184,7 @@ describe('TieredCache over Redis', () => {
     await cache.invalidateTags(['user:1'])
     held.release()
     expect(await read).toBe('old')
+    await cache.settled()
     expect(await admin.exists(l2.layout.entry('k'))).toBe(0)
     const next = vi.fn(async () => 'new')
     expect(await cache.getOrSet('k', next, { tags: ['user:1'] })).toBe('new')
@@ -197,9 +201,11 @@ describe('TieredCache over Redis', () => {
     await writer.invalidateTags(['user:1'])
     held.release()
     expect(await read).toBe('old')
+    await reader.settled()
     expect(await admin.exists(l2.layout.entry('k'))).toBe(0)
     const next = vi.fn(async () => 'new')
     expect(await reader.getOrSet('k', next, { tags: ['user:1'] })).toBe('new')
+    await reader.settled()
     expect(await writer.getOrSet('k', next, { tags: ['user:1'] })).toBe('new')
     expect(next).toHaveBeenCalledTimes(1)
   })
@@ -211,6 +217,7 @@ describe('TieredCache over Redis', () => {
     expect(loader).toHaveBeenCalledTimes(1)
     expect(results.every((r) => r.id === 1)).toBe(true)
     expect(new Set(results).size).toBe(100)
+    await cache.settled()
     expect((await l2.get('k')).hit).toBe(true)
   })
 
@@ -238,11 +245,59 @@ describe('TieredCache over Redis', () => {
       author: { id: 2, profile: null, posts: [{ id: 3, price: new Decimal('1e-8') }] },
     }
     await writer.getOrSet('row', async () => row)
+    await writer.settled()
     const back = await reader.getOrSet('row', async () => ({}) as typeof row)
     expect(back).toEqual(row)
     expect(Decimal.isDecimal(back.price) && back.price.equals(row.price)).toBe(true)
     expect(back.bytes.constructor).toBe(Uint8Array)
     expect(reader.stats().l2.hits).toBe(1)
+  })
+
+  it('answers a miss before the L2 store ends: L1 first, L2 behind the read, both by settled()', async () => {
+    const { emitter, seen } = recordingEmitter()
+    const prefix = nextPrefix()
+    const { cache } = await instance(prefix, { events: emitter as EventEmitter })
+    const order: string[] = []
+    emitter.on('set', (p: { tier: string }) => order.push(`set ${p.tier}`))
+    expect(await cache.getOrSet('k', async () => 'loaded', { tags: ['t'] })).toBe('loaded')
+    order.push('answered')
+    await cache.settled()
+    expect(order).toEqual(['set l1', 'answered', 'set l2'])
+    const { cache: other } = await instance(prefix)
+    expect(await other.getOrSet('k', async () => 'reloaded')).toBe('loaded')
+    expect(seen.filter((e) => e.name === 'error')).toEqual([])
+  })
+
+  it('drops from L1 what L2 refused behind the read (a captured version moved before the bus said so)', async () => {
+    const prefix = nextPrefix()
+    // No bus on A: only L2's version check can tell it that B wrote during its load.
+    const { cache: a } = await instance(prefix, { bus: false })
+    const { cache: b } = await instance(prefix)
+    const value = await a.getOrSet(
+      'k',
+      async () => {
+        await b.invalidateTags(['t'])
+        return 'read before the write'
+      },
+      { tags: ['t'] },
+    )
+    expect(value).toBe('read before the write')
+    await a.settled()
+    expect(await a.get('k')).toBeUndefined()
+    expect(await b.get('k')).toBeUndefined()
+    expect(await a.getOrSet('k', async () => 'after', { tags: ['t'] })).toBe('after')
+  })
+
+  it('keeps read-your-writes when a write follows a miss before its store has landed', async () => {
+    const prefix = nextPrefix()
+    const { cache: a } = await instance(prefix)
+    const { cache: b } = await instance(prefix)
+    expect(await a.getOrSet('k', async () => 'v1', { tags: ['t'] })).toBe('v1')
+    await a.invalidateTags(['t']) // the store may still be on its way: either order leaves nothing
+    await a.settled()
+    expect(await a.getOrSet('k', async () => 'v2', { tags: ['t'] })).toBe('v2')
+    await a.settled()
+    expect(await b.getOrSet('k', async () => 'v2 on b', { tags: ['t'] })).toBe('v2')
   })
 
   it('keeps what L1 and L2 hold when a caller mutates a returned value', async () => {
@@ -251,6 +306,7 @@ describe('TieredCache over Redis', () => {
       const first = await cache.getOrSet('k', async () => ({ list: [1], name: 'a' }))
       first.list.push(2)
       first.name = 'mutated'
+      await cache.settled() // L2 stores behind the read: what it stores was taken before the caller's changes
       const second = await cache.getOrSet('k', async () => ({ list: [] as number[], name: 'reloaded' }))
       expect(second).toEqual({ list: [1], name: 'a' })
       second.list.push(3)
@@ -266,6 +322,7 @@ describe('TieredCache over Redis', () => {
     const { emitter } = recordingEmitter()
     const { cache } = await instance(nextPrefix(), { l1: false, now: clock.now, events: emitter as EventEmitter })
     await cache.getOrSet('k', async () => 'v1', { ttl: 10, swr: 60 })
+    await cache.settled()
     clock.advance(15_000)
     const gate = deferred()
     const refresh = vi.fn(async () => {
@@ -284,6 +341,7 @@ describe('TieredCache over Redis', () => {
     const { cache, l2 } = await instance(nextPrefix())
     await admin.set(l2.layout.entry('k'), 'definitely not an entry')
     expect(await cache.getOrSet('k', async () => 'loaded')).toBe('loaded')
+    await cache.settled()
     expect(await l2.get('k')).toMatchObject({ hit: true, value: 'loaded' })
   })
 

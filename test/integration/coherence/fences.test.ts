@@ -56,6 +56,7 @@ describe('a load in flight across an invalidation of its key or a clear', () => 
       held.release()
       expect(await read).toBe('old')
       expect(await a.cache.getOrSet('k', async () => 'new')).toBe('new')
+      await a.cache.settled()
       expect(await c.cache.getOrSet('k', async () => 'other')).toBe('new')
     }
   })
@@ -65,6 +66,7 @@ describe('a load in flight across an invalidation of its key or a clear', () => 
     await b.cache.invalidateKeys(['k'])
     await b.cache.clear()
     expect(await a.cache.getOrSet('k', async () => 'v')).toBe('v')
+    await a.cache.settled()
     expect((await a.l2.get('k')).hit).toBe(true)
     expect(await c.cache.getOrSet('k', async () => 'other')).toBe('v')
   })
@@ -109,6 +111,7 @@ describe('through the extension', () => {
     held.release()
     expect(await slow).toBe('old report')
     expect(await b.prisma.$cache.wrap('report', () => 'new report')).toBe('new report')
+    await b.prisma.$cache.settled()
     expect(await a.prisma.$cache.wrap('report', () => 'newer report')).toBe('new report')
   })
 })

@@ -46,6 +46,7 @@ describe('$cache.metrics()', () => {
     const user = await newUser()
     const before = { a: parseExposition(a.prisma.$cache.metrics()), b: parseExposition(b.prisma.$cache.metrics()) }
     await read(a, user.id)
+    await a.prisma.$cache.settled()
     await read(b, user.id)
     await read(b, user.id)
     const after = { a: parseExposition(a.prisma.$cache.metrics()), b: parseExposition(b.prisma.$cache.metrics()) }

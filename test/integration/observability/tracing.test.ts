@@ -49,6 +49,7 @@ describe('with a tracer provider', () => {
     const user = await a.base.user.create({ data: { email: `t${seq++}@example.com` } })
     exporter.reset()
     await a.prisma.user.findUnique({ where: { id: user.id } })
+    await a.prisma.$cache.settled()
     await b.prisma.user.findUnique({ where: { id: user.id } })
     await b.prisma.user.findUnique({ where: { id: user.id } })
     const reads = spans('tiered_cache.read')

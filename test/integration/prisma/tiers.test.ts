@@ -15,6 +15,7 @@ describe('tier lifetimes on the Prisma path', () => {
     const pttlOf = async (ttl: number) => {
       const { info } = await prisma.user.findUnique({ where: { id: user.id }, cache: { ttl } }).withAccelerateInfo()
       expect(info.cacheStatus).toBe('miss')
+      await prisma.$cache.settled()
       return redis.pttl(layout.entry(info.signature))
     }
     const capped = await pttlOf(60)

@@ -43,6 +43,7 @@ describe('through Redis Sentinel', () => {
     const [a, b] = await instances('basic')
     const doc = await a.base.document.create({ data: { title: 'sentinel' } })
     await a.prisma.document.findUnique({ where: { id: doc.id } })
+    await a.prisma.$cache.settled()
     const before = b.counter.count
     expect(await b.prisma.document.findUnique({ where: { id: doc.id } })).toEqual(doc)
     expect(b.counter.count).toBe(before)

@@ -216,6 +216,9 @@ export function conduitWrites(r: Random, c: ConduitCounters): Option[] {
     [`reslug ${slug}`, (db) => db.article.update({ where: { slug }, data: { slug: `s${article}x${r.int(0, 3)}` } })],
     [`slug back ${article}`, (db) => db.article.update({ where: { id: article }, data: { slug } })],
     [`delete ${slug}`, (db) => db.article.delete({ where: { slug } })],
+    // Reads show topics by name alone (w:): a rename moves the row they show.
+    [`rename topic t${topic}`, (db) => db.topic.update({ where: { name: `t${topic}` }, data: { name: `t${topic}x` } })],
+    [`topic ${topic} named back`, (db) => db.topic.update({ where: { id: topic }, data: { name: `t${topic}` } })],
     [
       `retopic article ${article}`,
       (db) => db.article.update({ where: { id: article }, data: { topics: { set: [{ id: topic }] } } }),

@@ -16,6 +16,7 @@ import {
   modelTag,
   newRecordTag,
   recordTag,
+  rowValueTag,
   valueTag,
 } from './vocabulary.ts'
 
@@ -185,13 +186,17 @@ function recordsOf(sink: TagSink, node: LateNode, target: ModelInfo): void {
   node.rules.push({ keys: rowKeys(sink, target), guards: [modelTag(target.name)] })
 }
 
-/** Ways to name a row's fields: its primary key, else another unique key (whose fallback is captured). */
+/**
+ * Ways to name a row's fields: its primary key, else another unique key (whose fallback is
+ * captured). The row existed when it was read, so a write that creates a row with that value
+ * cannot change it: `w:`, not `v:`, which also stands for the rows a filter by the value may find.
+ */
 export function rowKeys(sink: TagSink, info: ModelInfo): LateKey[] {
   const keys: LateKey[] = [{ fields: info.primaryKey as readonly string[], tag: (v) => recordTag(info.name, v) }]
   for (const key of info.keys) {
     if (!key.unique || key.primary) continue
     sink.tags.add(fieldTag(info.name, key.fields))
-    keys.push({ fields: key.fields, tag: (v) => valueTag(info.name, key.fields, v) })
+    keys.push({ fields: key.fields, tag: (v) => rowValueTag(info.name, key.fields, v) })
   }
   return keys
 }

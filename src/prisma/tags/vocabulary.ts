@@ -23,8 +23,12 @@
  * - `v:<Model>:<fields>:<values>` ({@link valueTag}): the rows whose `fields` (a unique selector
  *   other than the primary key, or a foreign key) hold `values`, and their fields. A write bumps it
  *   for the values the row had before and has after.
- * - `f:<Model>:<fields>` ({@link fieldTag}): the fallback of every `v:` tag of those fields: bumped
- *   by a write that changed a row without knowing one of those values.
+ * - `w:<Model>:<fields>:<values>` ({@link rowValueTag}): the fields of the row a result showed by
+ *   `fields` (a unique key other than the primary key) = `values`, as `r:` is by primary key: bumped
+ *   like `v:` for a row that existed before the write, not for one it creates (no result can have
+ *   shown a row before it existed).
+ * - `f:<Model>:<fields>` ({@link fieldTag}): the fallback of every `v:` and `w:` tag of those fields:
+ *   bumped by a write that changed a row without knowing one of those values.
  * - `l:<Model>.<relation>:<fields>:<values>` ({@link linkTag}): which records the record named by
  *   `fields` = `values` is linked to through an implicit many-to-many relation field.
  * - `L:<Model>.<relation>:<fields>` ({@link linkKeyTag}): the fallback of those `l:` tags, bumped
@@ -49,6 +53,8 @@ export const changedTag = (model: string): string => `c:${model}`
 export const changedFieldTag = (model: string, field: string): string => `c:${model}:${field}`
 export const valueTag = (model: string, fields: readonly string[], values: readonly unknown[]): string =>
   `v:${model}:${fields.join(',')}:${recordId(values)}`
+export const rowValueTag = (model: string, fields: readonly string[], values: readonly unknown[]): string =>
+  `w:${model}:${fields.join(',')}:${recordId(values)}`
 export const fieldTag = (model: string, fields: readonly string[]): string => `f:${model}:${fields.join(',')}`
 export const linkTag = (model: string, relation: string, fields: readonly string[], values: readonly unknown[]) =>
   `l:${model}.${relation}:${fields.join(',')}:${recordId(values)}`

@@ -22,6 +22,7 @@ import {
   modelTag,
   recordTag,
   rowSetTag,
+  rowValueTag,
   valueTag,
 } from './vocabulary.ts'
 
@@ -82,14 +83,14 @@ function recordWrite(dm: DataModel, info: ModelInfo, operation: string, a: Args,
     case 'create': {
       const data = isObject(a.data) ? a.data : {}
       const after = either(fromResult(result), (key) => fieldValues(info, key.fields, data, 'data'))
-      const identity = contentChanged(info, [NO_ROW, after], tags)
+      const identity = contentChanged(info, [NO_ROW, after], tags, false, true)
       tags.add(rowSetTag(M))
       walkData(dm, info, a.data, tags, identity)
       break
     }
     case 'createManyAndReturn': {
       const rows = Array.isArray(result) ? result : [undefined]
-      contentChanged(info, [NO_ROW, ...rows.map(fromResult)], tags)
+      contentChanged(info, [NO_ROW, ...rows.map(fromResult)], tags, false, true)
       tags.add(rowSetTag(M))
       break
     }
@@ -176,13 +177,15 @@ function fieldsChanged(info: ModelInfo, changed: readonly string[] | undefined, 
 /**
  * A row changed from each state to the next: the model's rows, the record by its primary key
  * (`a:` when a state's key is unknown) and every other tracked key by its values (`f:` when
- * unknown). Returns the values the record is known by, for the tags of its relation lists.
+ * unknown); the row a result showed by a unique value (`w:`) unless every state is a row the
+ * write `created`. Returns the values the record is known by, for the tags of its relation lists.
  */
 function contentChanged(
   info: ModelInfo,
   states: readonly RowState[],
   tags: Set<string>,
   primaryOnly = false,
+  created = false,
 ): RecordIdentity {
   const M = info.name
   tags.add(modelTag(M))
@@ -198,8 +201,10 @@ function contentChanged(
       const values = state(key)
       if (values === undefined || (key.primary && values.includes(null))) {
         tags.add(key.primary ? entityTag(M) : fieldTag(M, key.fields))
-      } else {
-        tags.add(key.primary ? recordTag(M, values) : valueTag(M, key.fields, values))
+      } else if (key.primary) tags.add(recordTag(M, values))
+      else {
+        tags.add(valueTag(M, key.fields, values))
+        if (key.unique && !created) tags.add(rowValueTag(M, key.fields, values))
       }
     }
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { cacheDependencies } from '../../../src/prisma/tags/read-dependencies.ts'
-import { dm, read, sorted } from './tags-support.ts'
+import { dm, read, sorted, write } from './tags-support.ts'
 
 describe('relations a read includes or counts (R4)', () => {
   it('a to-one row selected without its key takes it from the row that points at it', () => {
@@ -27,8 +27,23 @@ describe('relations a read includes or counts (R4)', () => {
         topics: [{ name: 't' }],
       },
     )
-    expect(r.tags).toEqual(expect.arrayContaining(['v:Topic:name:"t"', 'f:Topic:name']))
+    expect(r.tags).toEqual(expect.arrayContaining(['w:Topic:name:"t"', 'f:Topic:name']))
     expect(r.tags).not.toContain('m:Topic')
+    // The row existed when it was read: creating a topic of that name (a connectOrCreate that found
+    // none, say) cannot change it; renaming or deleting it does.
+    const created = write('Topic', 'create', { data: { name: 't' } }, { id: 7, name: 't' })
+    expect(created).toContain('v:Topic:name:"t"')
+    expect(created.filter((tag) => r.tags.includes(tag))).toEqual([])
+    const nested = write(
+      'Article',
+      'update',
+      { where: { id: 2 }, data: { topics: { connectOrCreate: { where: { name: 't' }, create: { name: 't' } } } } },
+      { id: 2 },
+    )
+    expect(nested.filter((tag) => r.tags.includes(tag))).toEqual([])
+    const renamed = write('Topic', 'update', { where: { name: 't' }, data: { name: 'u' } }, { id: 9, name: 'u' })
+    expect(renamed).toContain('w:Topic:name:"t"')
+    expect(write('Topic', 'delete', { where: { name: 't' } }, { id: 9, name: 't' })).toContain('w:Topic:name:"t"')
   })
 
   it('a to-one include names the related record from the result, guarded by its model', () => {

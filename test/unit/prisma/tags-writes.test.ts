@@ -6,7 +6,14 @@ import { dm, runtime, sorted, write } from './tags-support.ts'
 describe('what a write of one record invalidates (W1–W3)', () => {
   it('an update of one user by id: its rows, its record, the values its keys hold; not all users', () => {
     const tags = write('User', 'update', { where: { id: 1 }, data: { name: 'Ada' } }, { id: 1, email: 'a@b.c' })
-    expect(sorted(tags)).toEqual(['c:User', 'c:User:name', 'm:User', 'r:User:1', 'v:User:email:"a@b.c"'])
+    expect(sorted(tags)).toEqual([
+      'c:User',
+      'c:User:name',
+      'm:User',
+      'r:User:1',
+      'v:User:email:"a@b.c"',
+      'w:User:email:"a@b.c"',
+    ])
   })
 
   it('a key value the result does not show falls back to that key’s field tag; a record it cannot name to a:', () => {
@@ -23,7 +30,14 @@ describe('what a write of one record invalidates (W1–W3)', () => {
       { where: { email: 'a@b.c' }, data: { name: 'Ada' }, select: { name: true } },
       { name: 'Ada' },
     )
-    expect(sorted(unnamed)).toEqual(['a:User', 'c:User', 'c:User:name', 'm:User', 'v:User:email:"a@b.c"'])
+    expect(sorted(unnamed)).toEqual([
+      'a:User',
+      'c:User',
+      'c:User:name',
+      'm:User',
+      'v:User:email:"a@b.c"',
+      'w:User:email:"a@b.c"',
+    ])
   })
 
   it('a changed key: the value before from the where, after from the result; unknown before is the field tag', () => {

@@ -50,17 +50,30 @@ const FLUENT_OPERATIONS: ReadonlySet<string> = new Set([
 ])
 
 type Args = Record<string, unknown>
+type Run = (outcome: ReadOutcome) => Promise<unknown>
+/** Issues the first read of a fluent chain with other arguments. */
+type Reissue = (args: Args) => unknown
 
-/** Where a fluent read stands: the read it re-issues, with the relations selected so far. */
-interface Level {
-  readonly dataModel: DataModel
-  /** Issues the first read of the chain with other arguments. */
-  readonly read: (args: Args) => unknown
-  /** That read's arguments, with `select: { <relation>: … }` down to this level. */
-  readonly args: Args
-  /** Prisma's `dataPath`: `['select', 'author', 'select', 'posts']`. */
-  readonly dataPath: readonly string[]
-  readonly direct: DirectQuery
+/** The path of a read that selects no relation yet. */
+const ROOT: readonly string[] = Object.freeze([])
+
+/**
+ * The promise of a cached read: for a read of one record, one with the fluent API over its model's
+ * relations (`reissue` issues the same read with other arguments), else a plain one.
+ */
+export function cachedReadPromise(
+  run: Run,
+  direct: DirectQuery,
+  dataModel: DataModel,
+  model: string,
+  operation: string,
+  args: Args | undefined,
+  reissue: Reissue,
+): CachedPrismaPromise<unknown> {
+  if (!FLUENT_OPERATIONS.has(operation)) return new CachedPrismaPromise(run, direct)
+  // A class per model carries the relation methods on its prototype, so a read pays for one
+  // object, not a closure per relation.
+  return new (fluentClass(dataModel, model))(run, direct, dataModel, reissue, args ?? {}, ROOT)
 }
 
 /**
@@ -74,34 +87,49 @@ export function withFluent(
   model: string,
   operation: string,
   args: Args | undefined,
-  read: (args: Args) => unknown,
+  read: Reissue,
 ): unknown {
   if (!(result instanceof CachedPrismaPromise) || !FLUENT_OPERATIONS.has(operation)) return result
   const { run, direct } = CachedPrismaPromise.parts(result)
-  // A new promise over the same read: a class per model carries the relation methods on its
-  // prototype, so a read pays for one object, not a closure per relation.
-  return new (fluentClass(dataModel, model))(run, direct, { dataModel, read, args: args ?? {}, dataPath: [], direct })
+  return cachedReadPromise(run, direct, dataModel, model, operation, args, read)
 }
 
+/** Where a fluent read stands: the read it re-issues, with the relations selected so far. */
 class FluentPromise<T> extends CachedPrismaPromise<T> {
-  readonly #level: Level
+  readonly #dataModel: DataModel
+  readonly #reissue: Reissue
+  /** The first read's arguments, with `select: { <relation>: … }` down to this level. */
+  readonly #args: Args
+  /** Prisma's `dataPath`: `['select', 'author', 'select', 'posts']`. */
+  readonly #dataPath: readonly string[]
 
-  constructor(run: (outcome: ReadOutcome) => Promise<T>, direct: DirectQuery, level: Level) {
+  constructor(
+    run: (outcome: ReadOutcome) => Promise<T>,
+    direct: DirectQuery,
+    dataModel: DataModel,
+    reissue: Reissue,
+    args: Args,
+    dataPath: readonly string[],
+  ) {
     super(run, direct)
-    this.#level = level
+    this.#dataModel = dataModel
+    this.#reissue = reissue
+    this.#args = args
+    this.#dataPath = dataPath
   }
 
   /** `promise.<field>(relationArgs)`: the relation `field`, a record of `target` or a list of them. */
   static follow(promise: FluentPromise<unknown>, field: string, target: string, relationArgs: unknown): unknown {
-    const level = promise.#level
-    const dataPath = [...level.dataPath, 'select', field]
+    const reissue = promise.#reissue
+    const dataPath = [...promise.#dataPath, 'select', field]
     // As Prisma: missing arguments select the relation with `true`.
-    const args = setIn(level.args, dataPath, relationArgs || true)
+    const args = setIn(promise.#args, dataPath, relationArgs || true)
     const fields = dataPath.filter((_, i) => i % 2 === 1)
+    const parent = CachedPrismaPromise.parts(promise).direct
     const direct = () =>
-      (level.direct() as unknown as Record<string, (args: unknown) => ReturnType<DirectQuery>>)[field]!(relationArgs)
+      (parent() as unknown as Record<string, (args: unknown) => ReturnType<DirectQuery>>)[field]!(relationArgs)
     const run = (outcome: ReadOutcome) => {
-      const read = level.read(args)
+      const read = reissue(args)
       if (read instanceof CachedPrismaPromise)
         return CachedPrismaPromise.parts(read)
           .run(outcome)
@@ -109,7 +137,7 @@ class FluentPromise<T> extends CachedPrismaPromise<T> {
       outcome.status = 'none'
       return Promise.resolve(read).then((record) => pick(record, fields))
     }
-    return new (fluentClass(level.dataModel, target))(run, direct, { ...level, args, dataPath, direct })
+    return new (fluentClass(promise.#dataModel, target))(run, direct, promise.#dataModel, reissue, args, dataPath)
   }
 }
 
@@ -131,7 +159,14 @@ function pick(record: unknown, fields: readonly string[]): unknown {
   return value
 }
 
-type FluentClass = new (run: (outcome: ReadOutcome) => Promise<unknown>, direct: DirectQuery, level: Level) => unknown
+type FluentClass = new (
+  run: Run,
+  direct: DirectQuery,
+  dataModel: DataModel,
+  reissue: Reissue,
+  args: Args,
+  dataPath: readonly string[],
+) => CachedPrismaPromise<unknown>
 const classes = new WeakMap<DataModel, Map<string, FluentClass>>()
 
 /** The fluent promise of `model`: one method per relation, on the prototype. */

@@ -3,7 +3,7 @@ import type { InvalidationCause } from '../core/events.ts'
 import { CacheMetrics } from '../metrics/collector.ts'
 import { splitMetricsOption } from '../metrics/options.ts'
 import { type AnyClient, CachedReads } from './cached-reads.ts'
-import { ChainReads, ChainRegistry } from './chain.ts'
+import { ChainReads, ChainRegistry, type ChainState } from './chain.ts'
 import { ChangeCaptureLink } from './change-capture/link.ts'
 import { captureTables } from './change-capture/tables.ts'
 import { clientCache } from './client-cache.ts'
@@ -20,10 +20,16 @@ import { buildDataModel } from './schema/datamodel.ts'
 import { entityTag, modelTag } from './tags/vocabulary.ts'
 import { buildTiers } from './tiers.ts'
 import { Tracing } from './tracing.ts'
-import { TransactionScope, transactionOverride } from './transactions.ts'
+import { isTransactionClient, TransactionScope, transactionOverride } from './transactions.ts'
 
 type Extends = (this: unknown, extension: unknown) => unknown
 type Method = (this: unknown, ...args: unknown[]) => unknown
+/** The delegate a read method was called on, as the read needs it (see `viewOf`). */
+interface DelegateView {
+  readonly parent: AnyClient
+  readonly model: string
+  readonly chain: ChainState | undefined
+}
 
 /**
  * The Prisma extension: `new PrismaClient({ adapter }).$extends(tieredCache({ redis }))`.
@@ -89,18 +95,43 @@ export function tieredCache(options?: TieredCacheOptions) {
     const onQuery = metrics ? (model: string | undefined) => metrics.query(model) : undefined
     const realExtends = (internals._originalClient as { $extends: Extends }).$extends
 
+    /**
+     * What a read needs of the delegate it was called on: its model, the chain under it and how that
+     * chain reads (none for a transaction's client: its reads pass through). Prisma's clients are
+     * immutable and a chain's state is set before any client is built on it, so this is kept per
+     * delegate: a read then pays one WeakMap look-up instead of three of Prisma's proxy look-ups.
+     */
+    const views = new WeakMap<object, DelegateView>()
+    function viewOf(self: unknown): DelegateView {
+      const keyed = typeof self === 'object' && self !== null
+      let view = keyed ? views.get(self) : undefined
+      if (view === undefined) {
+        const context = Prisma.getExtensionContext(self) as unknown as { $name: string; $parent: AnyClient }
+        const parent = context.$parent
+        const chain = isTransactionClient(parent) ? undefined : chains.state(parent)
+        view = { parent, model: context.$name, chain }
+        if (keyed) views.set(self, view)
+      }
+      return view
+    }
+
     function read(self: unknown, operation: string, args: unknown): unknown {
-      const context = Prisma.getExtensionContext(self) as unknown as { $name: string; $parent: AnyClient }
-      const parent = context.$parent
+      const view = viewOf(self)
       const result = reads.read(
-        parent,
-        chains.state(parent),
-        context.$name,
+        view.parent,
+        view.chain,
+        view.model,
         operation,
         args as Record<string, unknown> | undefined,
       )
+      if (metrics === undefined && tracing?.on !== true) return result
+      return instrumented(self, view.model, operation, args, result)
+    }
+
+    /** A read with `metrics` or tracing on: measured (and traced) around its cached read. */
+    function instrumented(self: unknown, model: string, operation: string, args: unknown, result: unknown): unknown {
       const traced = tracing?.on === true
-      if ((metrics === undefined && !traced) || !(result instanceof CachedPrismaPromise)) return result
+      if (!(result instanceof CachedPrismaPromise)) return result
       // Starts the read inside the measuring (and tracing) scope, passing its withAccelerateInfo()
       // outcome on; a batch $transaction still gets the real query.
       let run = (outcome: ReadOutcome) =>
@@ -111,21 +142,16 @@ export function tieredCache(options?: TieredCacheOptions) {
         })
       if (metrics !== undefined) {
         const inner = run
-        run = (outcome) => metrics.measure(context.$name, operation, () => inner(outcome))
+        run = (outcome) => metrics.measure(model, operation, () => inner(outcome))
       }
       if (traced) {
         const inner = run
-        run = (outcome) => tracing!.read(context.$name, operation, outcome, () => inner(outcome))
+        run = (outcome) => tracing!.read(model, operation, outcome, () => inner(outcome))
       }
       const measured = new CachedPrismaPromise(run, () => result)
       // The fluent relation methods, measured too: each re-issues this read through `read`.
-      return withFluent(
-        measured,
-        dataModel,
-        context.$name,
-        operation,
-        args as Record<string, unknown> | undefined,
-        (again) => read(self, operation, again),
+      return withFluent(measured, dataModel, model, operation, args as Record<string, unknown> | undefined, (again) =>
+        read(self, operation, again),
       )
     }
 

@@ -86,6 +86,11 @@ function encodeArray(items: readonly unknown[]): string {
 function encodeObject(value: object): string {
   const proto = Object.getPrototypeOf(value)
   if (proto === Object.prototype || proto === null) return encodePlain(value as Record<string, unknown>)
+  return encodeInstance(value)
+}
+
+/** An object of a class: the tagged forms, else its JSON form or its own properties. */
+function encodeInstance(value: object): string {
   if (value instanceof Date) {
     const time = value.getTime()
     return Number.isNaN(time) ? '{"$date":null}' : `{"$date":"${value.toISOString()}"}`
@@ -119,14 +124,18 @@ function encodePlain(value: Record<string, unknown>): string {
     }
   }
   let out = '{'
-  let first = true
   for (const key of keys) {
     const item = value[key]
-    if (item === undefined || typeof item === 'function' || typeof item === 'symbol' || isSkip(item)) continue
-    if (!first) out += ','
-    first = false
-    out += keyText(key)
-    out += encode(item)
+    let text: string
+    // Objects dispatched here, with one prototype look-up for both questions (skip? plain?).
+    if (typeof item === 'object' && item !== null && !Array.isArray(item)) {
+      const proto = Object.getPrototypeOf(item)
+      if (proto === Object.prototype || proto === null) text = encodePlain(item as Record<string, unknown>)
+      else if (isSkipInstance(item)) continue
+      else text = encodeInstance(item)
+    } else if (item === undefined || typeof item === 'function' || typeof item === 'symbol') continue
+    else text = encode(item)
+    out += out.length === 1 ? `${keyText(key)}${text}` : `,${keyText(key)}${text}`
   }
   return `${out}}`
 }
@@ -145,16 +154,12 @@ function keyText(key: string): string {
   return text
 }
 
-/** `Prisma.skip` means "as if absent"; it is an instance of a class with `ifUndefined()` and no own keys. */
-function isSkip(value: unknown): boolean {
-  if (typeof value !== 'object' || value === null) return false
-  const proto = Object.getPrototypeOf(value)
-  return (
-    proto !== Object.prototype &&
-    proto !== null &&
-    typeof (value as { ifUndefined?: unknown }).ifUndefined === 'function' &&
-    Object.keys(value).length === 0
-  )
+/**
+ * `Prisma.skip` means "as if absent"; it is an instance of a class with `ifUndefined()` and no own
+ * keys. `value` is an object of a class (not a plain object, not an array).
+ */
+function isSkipInstance(value: object): boolean {
+  return typeof (value as { ifUndefined?: unknown }).ifUndefined === 'function' && Object.keys(value).length === 0
 }
 
 function base64(bytes: Uint8Array): string {

@@ -22,6 +22,13 @@ describe('canonical', () => {
     expect(canonical({ a: null })).not.toBe(canonical({}))
   })
 
+  it('writes valid JSON when the properties it drops come first, at any depth', () => {
+    const text = canonical({ a: skip, b: undefined, c: { d: skip, e: [skip, 1], f: { g: undefined } }, h: () => 1 })
+    // In an array, Prisma.skip is a value (Prisma rejects it there): it is kept.
+    expect(text).toBe(`{"c":{"e":[${canonical(skip)},1],"f":{}}}`)
+    expect(() => JSON.parse(text)).not.toThrow()
+  })
+
   it('never lets a Date equal its ISO string', () => {
     const date = new Date('2026-01-02T03:04:05.678Z')
     expect(canonical(date)).not.toBe(canonical(date.toISOString()))

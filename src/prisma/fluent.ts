@@ -175,7 +175,19 @@ function fluentClass(dataModel: DataModel, model: string): FluentClass {
   if (byModel === undefined) classes.set(dataModel, (byModel = new Map()))
   let made = byModel.get(model)
   if (made !== undefined) return made
-  made = class extends FluentPromise<unknown> {}
+  made = class extends FluentPromise<unknown> {
+    // Written out: the implicit one passes its arguments on as a rest array, on every read.
+    constructor(
+      run: Run,
+      direct: DirectQuery,
+      dataModel: DataModel,
+      reissue: Reissue,
+      args: Args,
+      dataPath: readonly string[],
+    ) {
+      super(run, direct, dataModel, reissue, args, dataPath)
+    }
+  }
   for (const [field, relation] of dataModel.model(model)?.relations ?? []) {
     // A relation named like a promise method (`then`) would make the read unusable: the method stays.
     if (field in made.prototype) continue

@@ -68,7 +68,51 @@ end
  * its end for this read (kept for others' grace) is a miss and stays.
  * Every key is in one slot group (see KeyLayout), and so are the version keys built from ARGV[1].
  */
-export const GET_SCRIPT = script(`${HELPERS}
+export const GET_SCRIPT = script(`
+local raw = redis.pcall('GET', KEYS[1])
+if type(raw) == 'table' and raw.err then
+  redis.call('DEL', KEYS[1])
+  raw = false
+end
+-- The hit path first, with nothing defined it does not use: a fresh hit returns before the helpers.
+if raw then
+  local valid = false
+  local fields = {}
+  local nl = string.find(raw, '\\n', 1, true)
+  if nl then
+    local pos = 1
+    while pos <= nl do
+      local tab = string.find(raw, '\\t', pos, true)
+      if not tab or tab > nl then tab = nl end
+      fields[#fields + 1] = string.sub(raw, pos, tab - 1)
+      pos = tab + 1
+    end
+    if #fields >= 3 and #fields % 2 == 1 and tonumber(fields[1]) and tonumber(fields[2]) and tonumber(fields[3]) then
+      local keys = {}
+      for i = 4, #fields, 2 do keys[#keys + 1] = ARGV[1] .. fields[i] end
+      valid = true
+      -- MGET in chunks: unpack has a stack limit.
+      for from = 1, #keys, 500 do
+        local chunk = redis.call('MGET', unpack(keys, from, math.min(from + 499, #keys)))
+        for j = 1, #chunk do
+          local i = from + j - 1
+          if not chunk[j] or chunk[j] ~= fields[2 * i + 3] then valid = false break end
+        end
+        if not valid then break end
+      end
+    end
+  end
+  if valid then
+    local now = tonumber(ARGV[5])
+    if tonumber(fields[tonumber(ARGV[6])]) > now and (tonumber(fields[1]) > now or ARGV[8] ~= '1') then
+      return {1, raw}
+    end
+  else
+    redis.call('DEL', KEYS[1])
+    raw = false
+  end
+end
+${HELPERS}
 local function capture(head)
   if ARGV[8] ~= '1' then return head end
   local keys = {}
@@ -79,36 +123,17 @@ local function capture(head)
   for _, version in ipairs(captured(keys, ARGV[2], px)) do head[#head + 1] = version end
   return head
 end
-local raw = redis.pcall('GET', KEYS[1])
-if type(raw) == 'table' and raw.err then
-  redis.call('DEL', KEYS[1])
-  raw = false
-end
 if raw then
-  local valid = false
   local fields = {}
   local nl = string.find(raw, '\\n', 1, true)
-  if nl then
-    for field in string.gmatch(string.sub(raw, 1, nl - 1) .. '\\t', '([^\\t]*)\\t') do fields[#fields + 1] = field end
-    if #fields >= 3 and #fields % 2 == 1 and tonumber(fields[1]) and tonumber(fields[2]) and tonumber(fields[3]) then
-      local keys = {}
-      for i = 4, #fields, 2 do keys[#keys + 1] = ARGV[1] .. fields[i] end
-      local current = versions(keys)
-      valid = true
-      for i = 1, #current do
-        if not current[i] or current[i] ~= fields[2 * i + 3] then valid = false break end
-      end
-    end
+  local pos = 1
+  while pos <= nl do
+    local tab = string.find(raw, '\\t', pos, true)
+    if not tab or tab > nl then tab = nl end
+    fields[#fields + 1] = string.sub(raw, pos, tab - 1)
+    pos = tab + 1
   end
-  if valid then
-    local now = tonumber(ARGV[5])
-    if tonumber(fields[tonumber(ARGV[6])]) > now then
-      if tonumber(fields[1]) > now then return {1, raw} end
-      return capture({1, raw})
-    end
-  else
-    redis.call('DEL', KEYS[1])
-  end
+  if tonumber(fields[tonumber(ARGV[6])]) > tonumber(ARGV[5]) then return capture({1, raw}) end
 end
 local lock = -1
 if ARGV[3] ~= '' then

@@ -34,7 +34,11 @@ export interface ModelPolicy {
 export interface L1Options {
   /** Most entries kept; the least recently used go first. @default 10_000 */
   readonly max?: number
-  /** Most bytes kept (serialized size, estimated when there is no L2). @default unlimited */
+  /**
+   * Most bytes kept: what L1's entries cost on the V8 heap, estimated as each is stored (the copy
+   * of the value, its key, its tags and its bookkeeping; within 2x of the real heap, see the
+   * benchmark). The least recently used go first; a larger entry is not kept. @default unlimited
+   */
   readonly maxBytes?: number
   /** Longest life of an L1 entry, seconds; an entry lives min(query ttl, this). @default 60 */
   readonly ttl?: number

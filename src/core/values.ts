@@ -11,9 +11,12 @@ export type DecimalConstructor = new (value: string) => object
 export function isDecimal(value: unknown): boolean {
   if (typeof value !== 'object' || value === null) return false
   const v = value as { s?: unknown; e?: unknown; d?: unknown; toFixed?: unknown }
+  // A decimal has toFixed: a row or an array has not, and is told apart without the toString call
+  // (~180 ns, on every object an L1 hit copies). The tag catches NaN and Infinity (no digits).
+  if (typeof v.toFixed !== 'function') return false
   return (
-    Object.prototype.toString.call(value) === '[object Decimal]' ||
-    (typeof v.s === 'number' && typeof v.e === 'number' && Array.isArray(v.d) && typeof v.toFixed === 'function')
+    (typeof v.s === 'number' && typeof v.e === 'number' && Array.isArray(v.d)) ||
+    Object.prototype.toString.call(value) === '[object Decimal]'
   )
 }
 

@@ -13,11 +13,15 @@ import type { ReplicaLag } from './replica-lag.ts'
 import type { DataModel } from './schema/datamodel.ts'
 import { cacheDependencies } from './tags/read-dependencies.ts'
 import { lookedUpRecord } from './tags/record-identity.ts'
+import { type Resolution, resolvedTags } from './tags/resolutions.ts'
 import { userTag } from './tags/vocabulary.ts'
 import { isTransactionClient } from './transactions.ts'
 
 type AnyDelegate = Record<string, (args?: unknown) => unknown>
 export type AnyClient = Record<string | symbol, unknown>
+/** Runs a lookup of tags/resolutions.ts on the database; its rows. */
+type Lookup = (resolution: Resolution) => Promise<unknown>
+type Rows = readonly Record<string, unknown>[]
 
 /** What the reads of one client share. */
 export interface CachedReadsSetup {
@@ -132,6 +136,9 @@ export class CachedReads {
       )
     }
     const loadOperation = loadedOperation(operation)
+    // Through the same chain as the load, uncached: the keys a read's filter names records by.
+    const lookup: Lookup = (r) =>
+      (parentClient[delegateName(r.model)] as AnyDelegate).findMany!(r.args) as Promise<unknown>
     const run = (outcome: ReadOutcome, keys: ClientKeyScope) =>
       this.#cachedRead(
         keys,
@@ -142,6 +149,7 @@ export class CachedReads {
         stripped,
         plan,
         outcome,
+        lookup,
       )
     return new CachedPrismaPromise(
       (outcome) => {
@@ -197,6 +205,7 @@ export class CachedReads {
     args: Record<string, unknown>,
     plan: ReadPlan,
     outcome: ReadOutcome,
+    lookup?: Lookup,
   ): Promise<unknown> {
     const key =
       plan.key !== undefined
@@ -220,7 +229,7 @@ export class CachedReads {
           : Promise.resolve(hit.value)
       }
     }
-    return this.#load(load, model, operation, loadOperation, key, meta, args, plan, outcome)
+    return this.#load(load, model, operation, loadOperation, key, meta, args, plan, outcome, lookup)
   }
 
   async #load(
@@ -233,9 +242,11 @@ export class CachedReads {
     args: Record<string, unknown>,
     plan: ReadPlan,
     outcome: ReadOutcome,
+    lookup: Lookup | undefined,
   ): Promise<unknown> {
     const dm = this.#dataModel
-    const deps = cacheDependencies(dm, model, loadOperation, args)
+    const deps = cacheDependencies(dm, model, loadOperation, args, lookup && { lookups: true })
+    const { loader, lateTags } = withLookups(load, deps.lateTags, deps.resolutions, lookup)
     const tags = plan.tags.length === 0 ? deps.tags : [...deps.tags, ...plan.tags.map(userTag)]
     // Within `replicaLag` of a write it depends on, a read may come from a replica behind it.
     const held = this.#lag?.holds(deps.guards.length === 0 ? tags : [...tags, ...deps.guards])
@@ -248,17 +259,44 @@ export class CachedReads {
       meta,
       // Tags only the result tells, stored under guards every write able to move them bumps.
       ...(deps.guards.length > 0 && { guards: deps.guards }),
-      ...(deps.lateTags !== undefined && { lateTags: deps.lateTags }),
+      ...(lateTags !== undefined && { lateTags }),
     }
     const value = await this.#cache.getOrSet(
       key,
       () => {
         outcome.status = 'miss'
-        return load()
+        return loader()
       },
       options,
     )
     if (loadOperation !== operation && value === null) throw notFound(model, operation, this.#clientVersion)
     return value
   }
+}
+
+/**
+ * The load and its late tags with the read's lookups (tags/resolutions.ts) run beside it: both
+ * start after the cache captured the read's tags and guards. A lookup that failed, or a value
+ * stored by a load that did not run them (another caller's, shared), gives their guards.
+ */
+function withLookups(
+  load: () => Promise<unknown>,
+  own: ((value: unknown) => string[]) | undefined,
+  resolutions: readonly Resolution[] | undefined,
+  lookup: Lookup | undefined,
+): { loader: () => Promise<unknown>; lateTags: ((value: unknown) => string[]) | undefined } {
+  if (resolutions === undefined || lookup === undefined) return { loader: load, lateTags: own }
+  let answers: (Rows | undefined)[] | undefined
+  const loader = async () => {
+    const found = resolutions.map((r) =>
+      lookup(r).then(
+        (rows) => (Array.isArray(rows) ? (rows as Rows) : undefined),
+        () => undefined,
+      ),
+    )
+    const value = await load()
+    answers = await Promise.all(found)
+    return value
+  }
+  return { loader, lateTags: (value) => [...(own?.(value) ?? []), ...resolvedTags(resolutions, answers)] }
 }

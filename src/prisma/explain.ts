@@ -97,7 +97,7 @@ export async function explainRead(setup: ExplainSetup, query: ExplainQuery): Pro
       ? explicitKey(scope, plan.key)
       : readKey(scope, model, load, args, options.context?.(), lookedUpRecord(dm, model, load, args) ?? undefined)
   // As the read path works them out (cached-reads.ts): stored tags, guards, and tags from the result.
-  const deps = cacheDependencies(dm, model, load, args)
+  const deps = cacheDependencies(dm, model, load, args, { lookups: true })
   const tags = [...withEntityTags(deps.tags), ...(plan?.tags ?? []).map(userTag)]
   const [l1, l2] = [inL1(setup, key), await inL2(setup, key)]
   const known = new Set(tags)

@@ -112,6 +112,22 @@ export function conduitReads(r: Random, c: ConduitCounters): Option[] {
       `count of articles tagged t${topic}`,
       (db) => db.article.count({ where: { topics: { some: { name: `t${topic}` } } } }),
     ],
+    // Narrowed by lookups beside the load (tags/resolutions.ts).
+    [`count of articles by ${username}`, (db) => db.article.count({ where: { author: { username } } })],
+    [
+      `feed count of ${member}`,
+      (db) => db.article.count({ where: { author: { followedBy: { some: { id: member } } } } }),
+    ],
+    [
+      `feed of ${username} by name`,
+      (db) =>
+        db.article.findMany({
+          where: { author: { followedBy: { some: { username } } } },
+          orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+          take: 3,
+          select: { slug: true, authorId: true },
+        }),
+    ],
     [
       `newest replies of members favoriting ${slug}`,
       (db) =>

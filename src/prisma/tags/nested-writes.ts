@@ -4,7 +4,7 @@
  * everything else through the target model and the referential actions it sets off.
  */
 import type { DataModel, ModelInfo, RelationInfo, TrackedKey } from '../schema/datamodel.ts'
-import { fieldValues, isObject, keyValuesFromWhere, linkKeys } from './record-identity.ts'
+import { fieldValues, foreignKeys, isObject, keyValuesFromWhere, linkKeys } from './record-identity.ts'
 import {
   entityTag,
   fieldTag,
@@ -13,7 +13,9 @@ import {
   linkTag,
   modelTag,
   newRecordTag,
+  rowSetFieldTag,
   rowSetTag,
+  rowSetValueTag,
   valueTag,
 } from './vocabulary.ts'
 
@@ -24,6 +26,26 @@ type Args = Record<string, unknown>
  * the write knows (before and after), or `undefined` when a state's values are unknown.
  */
 export type RecordIdentity = (key: TrackedKey) => readonly unknown[][] | undefined
+
+/**
+ * Rows of the model were created or deleted (`s:`), each in one of `rows` (the values of a key,
+ * `undefined` when unknown; no rows: unknown), and so by the value of each foreign key they hold
+ * (`S:` when unknown; a null key relates to nothing, so no list filtered by the relation gains it).
+ */
+export function rowSetChanged(
+  info: ModelInfo,
+  rows: readonly ((key: TrackedKey) => readonly unknown[] | undefined)[],
+  tags: Set<string>,
+): void {
+  tags.add(rowSetTag(info.name))
+  for (const key of foreignKeys(info)) {
+    for (const row of rows.length === 0 ? [() => undefined] : rows) {
+      const values = row(key)
+      if (values === undefined) tags.add(rowSetFieldTag(info.name, key.fields))
+      else if (!values.includes(null)) tags.add(rowSetValueTag(info.name, key.fields, values))
+    }
+  }
+}
 
 /** A record the write cannot name (a record of a list, one a nested write reaches). */
 export const UNKNOWN_RECORD: RecordIdentity = () => undefined
@@ -172,9 +194,15 @@ function created(
   identity: RecordIdentity,
 ): void {
   const T = target.name
-  tags.add(modelTag(T)).add(newRecordTag(T)).add(rowSetTag(T))
+  tags.add(modelTag(T)).add(newRecordTag(T))
   const items = (Array.isArray(arg) ? arg : [arg]).filter(isObject)
   const rows = op === 'createMany' ? [] : items.map((item) => (op === 'connectOrCreate' ? item.create : item))
+  // The foreign key to the record written here is set by the relation, not spelt out in `data`.
+  rowSetChanged(
+    target,
+    rows.map((row) => (key: TrackedKey) => (isObject(row) ? fieldValues(target, key.fields, row, 'data') : undefined)),
+    tags,
+  )
   for (const key of target.keys) {
     if (key.primary) continue
     // The values the new rows get, when `data` spells them out; a default or a key set through a

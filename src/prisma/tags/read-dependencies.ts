@@ -6,7 +6,15 @@
 import type { DataModel, ModelInfo } from '../schema/datamodel.ts'
 import { type Identity, includedRelations, rowKeys, sameSet } from './included-relations.ts'
 import { isEmptyNode, type LateNode, lateGuards, lateTagsOf, newNode } from './late-tags.ts'
-import { conjuncts, isObject, keyFromRecord, keyFromWhere, recordLevel } from './record-identity.ts'
+import {
+  conjuncts,
+  fieldValues,
+  foreignKeys,
+  isObject,
+  keyFromRecord,
+  keyFromWhere,
+  recordLevel,
+} from './record-identity.ts'
 import {
   cursorDeps,
   filterDeps,
@@ -17,6 +25,7 @@ import {
   wide,
   wideQuery,
 } from './relation-filters.ts'
+import { MAX_RESOLVED, type Resolution } from './resolutions.ts'
 import { decidingFields } from './row-fields.ts'
 import {
   changedFieldTag,
@@ -26,7 +35,9 @@ import {
   modelTag,
   newRecordTag,
   recordTag,
+  rowSetFieldTag,
   rowSetTag,
+  rowSetValueTag,
   valueTag,
 } from './vocabulary.ts'
 
@@ -40,6 +51,17 @@ export interface CacheDependencies {
   readonly guards: string[]
   /** The tags the result tells (versions read when storing); absent when the arguments tell everything. */
   readonly lateTags?: (value: unknown) => string[]
+  /**
+   * Lookups to run beside the load, whose rows give more late tags (resolutions.ts): only when
+   * asked for (`lookups`), absent when there are none. Their guards are among `guards`.
+   */
+  readonly resolutions?: readonly Resolution[]
+}
+
+/** What the caller of {@link cacheDependencies} can do. */
+export interface DependencyOptions {
+  /** It runs the lookups of `resolutions` beside the load (the read path does when it has a client). */
+  readonly lookups?: boolean
 }
 
 /** What one read depends on, as tags alone. */
@@ -68,10 +90,20 @@ const FIND_OPERATIONS: ReadonlySet<string> = new Set([
 ])
 
 /** The tags a read of `model` by `operation` with `args` depends on: before it runs, and from its result. */
-export function cacheDependencies(dm: DataModel, model: string, operation: string, args: unknown): CacheDependencies {
-  const sink: TagSink = { dm, tags: new Set() }
+export function cacheDependencies(
+  dm: DataModel,
+  model: string,
+  operation: string,
+  args: unknown,
+  options?: DependencyOptions,
+): CacheDependencies {
   const info = dm.model(model)
   const a = isObject(args) ? args : {}
+  const sink: TagSink = {
+    dm,
+    tags: new Set(),
+    ...(options?.lookups && { resolutions: [] }),
+  }
   if (!info || !recordLevel(info)) {
     // A view, or a model the schema text does not describe: nothing is narrowed.
     if (info) wideQuery(sink, info, a)
@@ -86,9 +118,17 @@ export function cacheDependencies(dm: DataModel, model: string, operation: strin
   for (const selection of [a.select, a.include]) {
     if (isObject(selection)) includedRelations(sink, info, selection, identity, root)
   }
-  if (!root || isEmptyNode(root)) return { tags: [...sink.tags], guards: [] }
-  const guards = [...lateGuards(root, new Set())].filter((g) => !sink.tags.has(g))
-  return { tags: [...sink.tags], guards, lateTags: (value) => lateTagsOf(root, value) }
+  const guards = new Set<string>()
+  const resolutions = sink.resolutions !== undefined && sink.resolutions.length > 0 ? sink.resolutions : undefined
+  for (const resolution of resolutions ?? []) for (const guard of resolution.guards) guards.add(guard)
+  const rules = root !== undefined && !isEmptyNode(root) ? root : undefined
+  if (rules) lateGuards(rules, guards)
+  return {
+    tags: [...sink.tags],
+    guards: [...guards].filter((g) => !sink.tags.has(g)),
+    ...(rules && { lateTags: (value: unknown) => lateTagsOf(rules, value) }),
+    ...(resolutions && { resolutions }),
+  }
 }
 
 /**
@@ -134,7 +174,7 @@ function rootRows(
   }
   // Which rows, in which order: rows created or deleted, the fields that decide; the rows' own
   // fields by their record tags, from the result.
-  if (!enteredByRelation(info, args.where)) sink.tags.add(rowSetTag(M))
+  if (!enteredByRelation(info, args.where) && !rowsByRelatedKeys(sink, info, args.where)) sink.tags.add(rowSetTag(M))
   for (const field of deciding) sink.tags.add(changedFieldTag(M, field))
   if (root) root.rules.push({ keys: rowKeys(sink, info), guards: [changedTag(M)] })
   return undefined
@@ -151,6 +191,85 @@ function enteredByRelation(info: ModelInfo, where: unknown): boolean {
       const rel = info.relations.get(key)
       const filter = part[key]
       return rel?.precise === true && rel.isList && isObject(filter) && isObject(filter.some)
+    }),
+  )
+}
+
+/**
+ * A list filtered by a to-one relation whose records are known by key (`author: { id }`) or can
+ * be looked up (`author: { username }`, one record by a unique value; `author: { followedBy: {
+ * some: { id } } }`, the records linked to one): a new or deleted row enters or leaves it only if
+ * its foreign key holds one of their keys, so it depends on the rows created or deleted with those
+ * keys (`s:M:<fk>:<key>`, and their fallback) instead of on every row created or deleted. Whether a
+ * record is one of them is covered by the tags of the filter (relation-filters.ts): the value's `v:`
+ * tag, the links of the record the link filter pins; a moved foreign key by its field's `c:`.
+ */
+function rowsByRelatedKeys(sink: TagSink, info: ModelInfo, where: unknown): boolean {
+  const M = info.name
+  for (const part of conjuncts(where)) {
+    for (const key in part) {
+      const rel = info.relations.get(key)
+      const filter = part[key]
+      if (!rel?.precise || rel.isList || !rel.holdsForeignKey || !isObject(filter)) continue
+      const target = sink.dm.model(rel.target)
+      const inner = toOneFilter(filter)
+      const fk = foreignKeys(info).find((k) => sameSet(k.fields, rel.fields))
+      if (!target || !inner || !fk || !recordLevel(target)) continue
+      // The target's fields each foreign-key field references.
+      const fields = fk.fields.map((f) => rel.references[rel.fields.indexOf(f)] as string)
+      const pin = preferredPin(target, inner)
+      if (pin?.key.unique && sameSet(pin.key.fields, fields)) {
+        for (const values of pin.values) {
+          const mapped = fields.map((f) => values[pin.key.fields.indexOf(f)])
+          if (!mapped.includes(null)) sink.tags.add(rowSetValueTag(M, fk.fields, mapped))
+        }
+        sink.tags.add(rowSetFieldTag(M, fk.fields))
+        return true
+      }
+      if (!sink.resolutions || !lookupNarrows(sink.dm, target, inner, pin)) continue
+      sink.tags.add(rowSetFieldTag(M, fk.fields))
+      sink.resolutions.push({
+        model: target.name,
+        args: { where: inner, select: Object.fromEntries(fields.map((f) => [f, true])), take: MAX_RESOLVED + 1 },
+        tags: (rows) => {
+          if (rows.length > MAX_RESOLVED) return undefined
+          const out: string[] = []
+          for (const row of rows) {
+            const values = fieldValues(target, fields, row, 'result')
+            if (values === undefined) return undefined
+            if (!values.includes(null)) out.push(rowSetValueTag(M, fk.fields, values))
+          }
+          return out
+        },
+        guards: [rowSetTag(M)],
+      })
+      return true
+    }
+  }
+  return false
+}
+
+/** The target's `where` of a to-one relation filter (`author: W` or `author: { is: W }`). */
+function toOneFilter(filter: Args): Args | undefined {
+  if (isObject(filter.is)) return filter.is
+  return filter.is === undefined && filter.isNot === undefined ? filter : undefined
+}
+
+/**
+ * Whether every record `where` can find is named by a value the read carries a tag of: records by
+ * unique values (their `v:` tags), or only records linked to ones that unique values pin (the links
+ * of those, `l:`): a record enters the set only through a write that bumps one.
+ */
+function lookupNarrows(dm: DataModel, target: ModelInfo, where: Args, pin: ReturnType<typeof preferredPin>): boolean {
+  if (pin?.key.unique) return true
+  return conjuncts(where).some((part) =>
+    Object.keys(part).some((key) => {
+      const rel = target.relations.get(key)
+      const filter = part[key]
+      if (!rel?.precise || !rel.implicitManyToMany || !isObject(filter) || !isObject(filter.some)) return false
+      const other = dm.model(rel.target)
+      const inner = other && recordLevel(other) ? preferredPin(other, filter.some) : undefined
+      return inner?.key.unique === true
     }),
   )
 }

@@ -24,6 +24,16 @@ export function linkKeys(info: ModelInfo): TrackedKey[] {
   return info.primaryKey ? [primary, ...others] : others
 }
 
+/** The tracked keys that are the foreign key of a to-one relation the model holds (not its primary key). */
+export function foreignKeys(info: ModelInfo): TrackedKey[] {
+  const held = [...info.relations.values()].filter((rel) => rel.precise && rel.holdsForeignKey && !rel.isList)
+  return info.keys.filter(
+    (k) =>
+      !k.primary &&
+      held.some((rel) => rel.fields.length === k.fields.length && rel.fields.every((f) => k.fields.includes(f))),
+  )
+}
+
 /** Where a value comes from: what the database returned, or what a query wrote in `where` or `data`. */
 export type ValueSource = 'result' | 'where' | 'data'
 

@@ -4,6 +4,7 @@
  */
 import type { DataModel, ModelInfo, RelationInfo, TrackedKey } from '../schema/datamodel.ts'
 import { isObject, keyFromWhere, pinnedKeys, recordLevel } from './record-identity.ts'
+import type { Resolution } from './resolutions.ts'
 import { filterFields } from './row-fields.ts'
 import {
   changedFieldTag,
@@ -25,6 +26,8 @@ type Args = Record<string, unknown>
 export interface TagSink {
   readonly dm: DataModel
   readonly tags: Set<string>
+  /** Lookups to run beside the load (resolutions.ts); absent when the caller cannot run them. */
+  readonly resolutions?: Resolution[]
 }
 
 /** Every row of `model`, and every entry touching it. */

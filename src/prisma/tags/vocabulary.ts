@@ -13,6 +13,11 @@
  * Narrower tags, for reads that name values rather than records (README, "How invalidation works"):
  *
  * - `s:<Model>` ({@link rowSetTag}): rows were created or deleted.
+ * - `s:<Model>:<fields>:<values>` ({@link rowSetValueTag}): rows created or deleted whose foreign key
+ *   `fields` holds `values`; `S:<Model>:<fields>` ({@link rowSetFieldTag}) their fallback, bumped by
+ *   a create or delete that does not know the value. Both are bumped only with `s:<Model>`. A list
+ *   filtered by a related record (`author: { username }`) depends on them instead of on `s:`, by
+ *   the keys a lookup beside its load finds (resolutions.ts).
  * - `c:<Model>` ({@link changedTag}): a row that existed changed or went; `c:<Model>:<field>`
  *   ({@link changedFieldTag}): that field of a row changed. A list ordered by its primary key
  *   depends on `s:`, on the `c:` of each field it filters, orders or groups by, and on the record
@@ -49,6 +54,9 @@ export const userTag: (tag: string) => string = EntityTag.query
 
 export const newRecordTag = (model: string): string => `n:${model}`
 export const rowSetTag = (model: string): string => `s:${model}`
+export const rowSetValueTag = (model: string, fields: readonly string[], values: readonly unknown[]): string =>
+  `s:${model}:${fields.join(',')}:${recordId(values)}`
+export const rowSetFieldTag = (model: string, fields: readonly string[]): string => `S:${model}:${fields.join(',')}`
 export const changedTag = (model: string): string => `c:${model}`
 export const changedFieldTag = (model: string, field: string): string => `c:${model}:${field}`
 export const valueTag = (model: string, fields: readonly string[], values: readonly unknown[]): string =>

@@ -10,6 +10,7 @@ import {
   linkChanged,
   type RecordIdentity,
   referential,
+  rowSetChanged,
   UNKNOWN_RECORD,
   walkData,
 } from './nested-writes.ts'
@@ -21,7 +22,6 @@ import {
   fieldTag,
   modelTag,
   recordTag,
-  rowSetTag,
   rowValueTag,
   valueTag,
 } from './vocabulary.ts'
@@ -84,14 +84,14 @@ function recordWrite(dm: DataModel, info: ModelInfo, operation: string, a: Args,
       const data = isObject(a.data) ? a.data : {}
       const after = either(fromResult(result), (key) => fieldValues(info, key.fields, data, 'data'))
       const identity = contentChanged(info, [NO_ROW, after], tags, false, true)
-      tags.add(rowSetTag(M))
+      rowSetChanged(info, [after], tags)
       walkData(dm, info, a.data, tags, identity)
       break
     }
     case 'createManyAndReturn': {
-      const rows = Array.isArray(result) ? result : [undefined]
-      contentChanged(info, [NO_ROW, ...rows.map(fromResult)], tags, false, true)
-      tags.add(rowSetTag(M))
+      const rows = (Array.isArray(result) ? result : [undefined]).map(fromResult)
+      contentChanged(info, [NO_ROW, ...rows], tags, false, true)
+      rowSetChanged(info, rows, tags)
       break
     }
     case 'update':
@@ -119,7 +119,8 @@ function recordWrite(dm: DataModel, info: ModelInfo, operation: string, a: Args,
             ? contentChanged(info, states, tags, true)
             : knownAs(states)
       if (operation === 'upsert' || ownFields) fieldsChanged(info, changed, tags)
-      if (operation === 'upsert') tags.add(rowSetTag(M))
+      // It may have created the row it shows.
+      if (operation === 'upsert') rowSetChanged(info, [afterOrSame], tags)
       if (changed === undefined || changed.some((f) => (info.primaryKey ?? []).includes(f))) {
         // The record's join rows follow its primary key.
         joinRowsChanged(dm, tags, info, identity)
@@ -132,7 +133,8 @@ function recordWrite(dm: DataModel, info: ModelInfo, operation: string, a: Args,
     case 'delete': {
       const before = either(fromResult(result), fromWhere)
       const identity = contentChanged(info, [before, NO_ROW], tags)
-      tags.add(rowSetTag(M)).add(changedTag(M))
+      rowSetChanged(info, [before], tags)
+      tags.add(changedTag(M))
       joinRowsChanged(dm, tags, info, identity)
       referential(dm, tags, M, 'delete')
       break

@@ -143,6 +143,7 @@ describe('what a write of one record invalidates (W1–W3)', () => {
       'm:Comment',
       'r:Comment:5',
       's:Comment',
+      's:Comment:postId:2',
       'v:Comment:authorId:null',
       'v:Comment:postId:2',
     ])
@@ -250,7 +251,7 @@ describe('relations inside data (W5–W7)', () => {
   it('a connect on a relation whose key lives on this side changes this record only', () => {
     expect(
       sorted(write('Post', 'create', { data: { title: 't', author: { connect: { id: 1 } } } }, { id: 5, authorId: 1 })),
-    ).toEqual(['m:Post', 'r:Post:5', 's:Post', 'v:Post:authorId:1'])
+    ).toEqual(['m:Post', 'r:Post:5', 's:Post', 's:Post:authorId:1', 'v:Post:authorId:1'])
   })
 
   it('a nested create adds rows it cannot name: no a:, but n: and the values its data gives', () => {
@@ -270,11 +271,14 @@ describe('relations inside data (W5–W7)', () => {
         'n:Post',
         's:Post',
         'f:Post:authorId',
+        'S:Post:authorId',
         'm:Comment',
         'n:Comment',
         's:Comment',
         'f:Comment:postId',
         'f:Comment:authorId',
+        'S:Comment:postId',
+        'S:Comment:authorId',
       ]),
     )
     const linked = write(

@@ -1,0 +1,78 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type AnyPrisma, providers, Testbed } from '../../support/factory.ts'
+import { type Pair, pair, type World } from './support.ts'
+
+/**
+ * Reads that name a related record by a value writes do not name it by (a username, where a new
+ * article names its author by id) are tagged by the keys a lookup beside the load finds: the
+ * articles of one author, the feed of the authors one follows.
+ */
+const bed = new Testbed()
+afterAll(() => bed.cleanup())
+
+let created = 0
+const NEWEST = [{ createdAt: 'desc' }, { id: 'desc' }] as const
+
+describe.each(providers)('reads narrowed by a lookup on %s', (provider) => {
+  let p: Pair
+  let w: World
+  beforeAll(async () => {
+    p = await pair(bed, provider)
+  })
+  const publish = (author: number) => (db: AnyPrisma) =>
+    db.article.create({
+      data: {
+        slug: `${w.articles[0]!.slug}-p${++created}`,
+        title: 'new',
+        description: 'd',
+        body: 'b',
+        author: { connect: { id: w.m[author]!.id } },
+      },
+    })
+  const unpublish = (article: number) => (db: AnyPrisma) =>
+    db.article.delete({ where: { slug: w.articles[article]!.slug } })
+  // By username: a rename that does not say the name it replaces evicts every read by username.
+  const rename = (member: number) => (db: AnyPrisma) =>
+    db.member.update({
+      where: { username: w.m[member]!.username },
+      data: { username: `${w.m[member]!.username}-renamed` },
+    })
+
+  it("an author's articles counted by username: kept by another author's new or deleted article", async () => {
+    const count = (db: AnyPrisma) => db.article.count({ where: { author: { username: w.m[1]!.username } } })
+    for (const [write, want] of [
+      [publish(0), 'kept'],
+      [unpublish(0), 'kept'],
+      [publish(1), 'evicted'],
+      [unpublish(1), 'evicted'],
+      [rename(1), 'evicted'],
+    ] as const) {
+      w = await p.world('author-count')
+      expect(await p.outcome(count, write)).toBe(want)
+    }
+  })
+
+  it('a feed (m0 follows m1): evicted by an article of m1 and by a new follow of m0, kept by the others', async () => {
+    const where = () => ({ author: { followedBy: { some: { id: w.m[0]!.id } } } })
+    const list = (db: AnyPrisma) =>
+      db.article.findMany({ where: where(), orderBy: [...NEWEST], take: 10, select: { slug: true } })
+    const count = (db: AnyPrisma) => db.article.count({ where: where() })
+    const follows = (follower: number, followed: number) => (db: AnyPrisma) =>
+      db.member.update({
+        where: { username: w.m[followed]!.username },
+        data: { followedBy: { connect: { id: w.m[follower]!.id } } },
+      })
+    for (const read of [list, count]) {
+      for (const [write, want] of [
+        [publish(1), 'evicted'],
+        [publish(2), 'kept'],
+        [unpublish(0), 'kept'],
+        [follows(0, 2), 'evicted'],
+        [follows(3, 2), 'kept'],
+      ] as const) {
+        w = await p.world('feed')
+        expect(await p.outcome(read, write)).toBe(want)
+      }
+    }
+  })
+})

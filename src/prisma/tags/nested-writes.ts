@@ -11,6 +11,7 @@ import {
   linkKeyTag,
   linksTag,
   linkTag,
+  linkUnnamedTag,
   modelTag,
   newRecordTag,
   rowSetFieldTag,
@@ -58,11 +59,17 @@ const NEW_RECORD: RecordIdentity = () => []
  */
 export function linkChanged(tags: Set<string>, info: ModelInfo, relation: string, identity: RecordIdentity): void {
   tags.add(linksTag(info.name, relation))
+  let named = false
   for (const key of linkKeys(info)) {
     const values = identity(key)
     if (values === undefined) tags.add(linkKeyTag(info.name, relation, key.fields))
-    else for (const v of values) tags.add(linkTag(info.name, relation, key.fields, v))
+    else {
+      named = true
+      for (const v of values) tags.add(linkTag(info.name, relation, key.fields, v))
+    }
   }
+  // By none of its keys: what a read that knows the record by all of them carries.
+  if (!named) tags.add(linkUnnamedTag(info.name, relation))
 }
 
 /**

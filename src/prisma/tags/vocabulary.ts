@@ -38,6 +38,8 @@
  *   `fields` = `values` is linked to through an implicit many-to-many relation field.
  * - `L:<Model>.<relation>:<fields>` ({@link linkKeyTag}): the fallback of those `l:` tags, bumped
  *   by a link change whose record it cannot name by `fields`.
+ * - `L:<Model>.<relation>:*` ({@link linkUnnamedTag}): a link change of a record the write names by
+ *   none of those keys (a fallback of every `l:` tag of the relation at once).
  * - `L:<Model>.<relation>` ({@link linksTag}): any link change of the relation.
  *
  * A write may over-invalidate (cost: a miss) but never under-invalidate (cost: stale data).
@@ -68,6 +70,7 @@ export const linkTag = (model: string, relation: string, fields: readonly string
   `l:${model}.${relation}:${fields.join(',')}:${recordId(values)}`
 export const linkKeyTag = (model: string, relation: string, fields: readonly string[]): string =>
   `L:${model}.${relation}:${fields.join(',')}`
+export const linkUnnamedTag = (model: string, relation: string): string => `L:${model}.${relation}:*`
 export const linksTag = (model: string, relation: string): string => `L:${model}.${relation}`
 
 const MODEL_TAG = modelTag('')

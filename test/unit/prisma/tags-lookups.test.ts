@@ -19,6 +19,14 @@ const publish = (authorId: number) =>
     { data: { slug: 'n', title: 't', description: 'd', body: 'b', author: { connect: { id: authorId } } } },
     { id: 90, slug: 'n', authorId },
   )
+const favorite = (memberId: number) =>
+  write(
+    'Article',
+    'update',
+    { where: { slug: 's' }, data: { favoritedBy: { connect: { id: memberId } } } },
+    { id: 5, slug: 's', authorId: 1 },
+  )
+
 describe('lookups beside the load: tags by the keys writes name records by', () => {
   it('a count of the articles of a member by username depends on the articles created or deleted by that member', () => {
     const args = { where: { author: { username: 'ada' } } }
@@ -68,5 +76,24 @@ describe('lookups beside the load: tags by the keys writes name records by', () 
     // More members than an entry should carry: every article created or deleted.
     const many = Array.from({ length: MAX_RESOLVED + 1 }, (_, i) => ({ id: i + 1 }))
     expect(stored('Article', 'findMany', args, [], [many]).tags).toContain('s:Article')
+  })
+
+  it('articles favorited by a member named by username are tagged by every key of the member, so a favorite by id names them', () => {
+    const args = { where: { favoritedBy: { some: { username: 'ada' } } }, orderBy: { id: 'asc' } }
+    const { deps, tags } = stored('Article', 'findMany', args, [], [[{ id: 3, email: 'ada@x' }]])
+    expect(deps.resolutions?.map((r) => r.args.select)).toEqual([{ id: true, email: true }])
+    expect(deps.guards).toContain('L:Member.favorites')
+    expect(tags).toEqual(
+      expect.arrayContaining([
+        'l:Member.favorites:username:"ada"',
+        'l:Member.favorites:id:3',
+        'l:Member.favorites:email:"ada@x"',
+      ]),
+    )
+    for (const fallback of ['L:Member.favorites:username', 'L:Member.favorites:id', 'L:Member.favorites:email']) {
+      expect(tags).not.toContain(fallback)
+    }
+    expect(hits(tags, favorite(3))).not.toEqual([])
+    expect(hits(tags, favorite(4))).toEqual([])
   })
 })

@@ -149,6 +149,7 @@ describe('what a write of one record invalidates (W1–W3)', () => {
     ])
     const tag = write('Tag', 'delete', { where: { name: 'x' } }, { id: 8, name: 'x' })
     expect(tag).toEqual(expect.arrayContaining(['r:Tag:8', 'l:Tag.posts:id:8', 'L:Post.tags:id', 'L:Post.tags']))
+    expect(tag).toContain('L:Post.tags:*')
     expect(write('Tag', 'delete', { where: { name: 'x' }, select: { name: true } }, { name: 'x' })).toContain('a:Tag')
   })
 
@@ -371,7 +372,15 @@ describe('writes the rules cannot read', () => {
 
   it('a join-table row seen below the client changes the link lists of both models, of any record', () => {
     expect(sorted(joinTableInvalidations(dm, ['Post', 'Tag']))).toEqual(
-      sorted(['L:Post.tags', 'L:Post.tags:id', 'L:Tag.posts', 'L:Tag.posts:id', 'L:Tag.posts:name']),
+      sorted([
+        'L:Post.tags',
+        'L:Post.tags:id',
+        'L:Post.tags:*',
+        'L:Tag.posts',
+        'L:Tag.posts:id',
+        'L:Tag.posts:name',
+        'L:Tag.posts:*',
+      ]),
     )
   })
 })

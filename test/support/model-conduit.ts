@@ -112,7 +112,7 @@ export function conduitReads(r: Random, c: ConduitCounters): Option[] {
       `count of articles tagged t${topic}`,
       (db) => db.article.count({ where: { topics: { some: { name: `t${topic}` } } } }),
     ],
-    // Narrowed by lookups beside the load (tags/resolutions.ts).
+    // Narrowed by lookups beside the load (tags/resolutions.ts), and a page that shows what it could lose.
     [`count of articles by ${username}`, (db) => db.article.count({ where: { author: { username } } })],
     [
       `feed count of ${member}`,
@@ -126,6 +126,16 @@ export function conduitReads(r: Random, c: ConduitCounters): Option[] {
           orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
           take: 3,
           select: { slug: true, authorId: true },
+        }),
+    ],
+    [
+      `newest two tagged t${topic}`,
+      (db) =>
+        db.article.findMany({
+          where: { topics: { some: { name: `t${topic}` } } },
+          orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+          take: 2,
+          select: { slug: true },
         }),
     ],
     [

@@ -11,6 +11,7 @@ import {
   linkKeyTag,
   linksTag,
   linkTag,
+  linkUnnamedGainTag,
   linkUnnamedTag,
   modelTag,
   newRecordTag,
@@ -56,8 +57,15 @@ const NEW_RECORD: RecordIdentity = () => []
 /**
  * The link lists of one side of an implicit many-to-many relation changed for the record known as
  * `identity` (by each key it is known by; the others get their fallback), and for any record.
+ * `removedOnly`: the change only removes links to rows deleted at the other end.
  */
-export function linkChanged(tags: Set<string>, info: ModelInfo, relation: string, identity: RecordIdentity): void {
+export function linkChanged(
+  tags: Set<string>,
+  info: ModelInfo,
+  relation: string,
+  identity: RecordIdentity,
+  removedOnly = false,
+): void {
   tags.add(linksTag(info.name, relation))
   let named = false
   for (const key of linkKeys(info)) {
@@ -70,19 +78,26 @@ export function linkChanged(tags: Set<string>, info: ModelInfo, relation: string
   }
   // By none of its keys: what a read that knows the record by all of them carries.
   if (!named) tags.add(linkUnnamedTag(info.name, relation))
+  if (!named && !removedOnly) tags.add(linkUnnamedGainTag(info.name, relation))
 }
 
 /**
  * The record known as `identity` lost or moved its join rows (a delete, a new primary key): its
  * own link lists, and those of whichever records it was linked to, on every implicit
- * many-to-many relation of its model.
+ * many-to-many relation of its model. `deleted`: it was deleted, so those records only lose links.
  */
-export function joinRowsChanged(dm: DataModel, tags: Set<string>, info: ModelInfo, identity: RecordIdentity): void {
+export function joinRowsChanged(
+  dm: DataModel,
+  tags: Set<string>,
+  info: ModelInfo,
+  identity: RecordIdentity,
+  deleted = false,
+): void {
   for (const rel of info.relations.values()) {
     if (!rel.implicitManyToMany) continue
     linkChanged(tags, info, rel.field, identity)
     const target = dm.model(rel.target)
-    if (target) linkChanged(tags, target, rel.inverse as string, UNKNOWN_RECORD)
+    if (target) linkChanged(tags, target, rel.inverse as string, UNKNOWN_RECORD, deleted)
   }
 }
 

@@ -112,7 +112,7 @@ export function cacheDependencies(
   }
   const root = FIND_OPERATIONS.has(operation) ? newNode() : undefined
   const identity = rootRows(sink, info, operation, a, root)
-  if (a.where !== undefined) filterDeps(sink, info, a.where)
+  if (a.where !== undefined) filterDeps(sink, info, a.where, shownRows(info, operation, a))
   if (a.orderBy !== undefined) orderByDeps(sink, info, a.orderBy)
   if (a.cursor !== undefined) cursorDeps(sink, info, a.cursor)
   for (const selection of [a.select, a.include]) {
@@ -129,6 +129,20 @@ export function cacheDependencies(
     ...(rules && { lateTags: (value: unknown) => lateTagsOf(rules, value) }),
     ...(resolutions && { resolutions }),
   }
+}
+
+/**
+ * Whether a list shows every row it could lose: no skip or cursor, and every row or a total order's
+ * first (or last) ones. A row deleted that it does not show cannot change it; one it shows is
+ * covered by the row's own tags (its record, or the values or the model that stand for it).
+ */
+function shownRows(info: ModelInfo, operation: string, args: Args): boolean {
+  if (!FIND_OPERATIONS.has(operation) || operation.startsWith('findUnique')) return false
+  if ((args.skip !== undefined && args.skip !== 0) || args.cursor !== undefined || args.distinct !== undefined) {
+    return false
+  }
+  const limited = args.take !== undefined || operation !== 'findMany'
+  return !limited || decidingFields(info, operation, args) !== undefined
 }
 
 /**

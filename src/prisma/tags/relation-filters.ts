@@ -13,6 +13,7 @@ import {
   linkKeyTag,
   linksTag,
   linkTag,
+  linkUnnamedGainTag,
   linkUnnamedTag,
   modelTag,
   newRecordTag,
@@ -74,10 +75,15 @@ export function pinTags(sink: TagSink, info: ModelInfo, key: TrackedKey, values:
   if (!key.primary) sink.tags.add(fieldTag(info.name, key.fields))
 }
 
-/** Relation filters anywhere in `where` (through AND, OR and NOT), and what they depend on. */
-export function filterDeps(sink: TagSink, info: ModelInfo, where: unknown): void {
+/**
+ * Relation filters anywhere in `where` (through AND, OR and NOT), and what they depend on.
+ * `shown`: `where` is the filter of a list that shows every row it could lose (read-dependencies.ts,
+ * shownRows): a row of it that loses a link by being deleted is one the list shows, and its own tags
+ * evict the list, so its link filters need only the changes that can give a row a link.
+ */
+export function filterDeps(sink: TagSink, info: ModelInfo, where: unknown, shown = false): void {
   if (Array.isArray(where)) {
-    for (const item of where) filterDeps(sink, info, item)
+    for (const item of where) filterDeps(sink, info, item, shown)
     return
   }
   if (!isObject(where)) return
@@ -85,18 +91,18 @@ export function filterDeps(sink: TagSink, info: ModelInfo, where: unknown): void
     const value = where[key]
     if (value === undefined) continue
     if (key === 'AND' || key === 'OR' || key === 'NOT') {
-      filterDeps(sink, info, value)
+      filterDeps(sink, info, value, shown)
       continue
     }
     const rel = info.relations.get(key)
-    if (rel) relationFilter(sink, rel, value)
+    if (rel) relationFilter(sink, rel, value, shown)
   }
 }
 
 const LIST_OPS = ['some', 'none'] as const
 const SINGLE_OPS = ['is', 'isNot'] as const
 
-function relationFilter(sink: TagSink, rel: RelationInfo, filter: unknown): void {
+function relationFilter(sink: TagSink, rel: RelationInfo, filter: unknown, shown: boolean): void {
   const target = sink.dm.model(rel.target)
   if (!target || !rel.precise) {
     wide(sink, rel.target)
@@ -127,19 +133,19 @@ function relationFilter(sink: TagSink, rel: RelationInfo, filter: unknown): void
   if (!rel.isList && !wrapped) inner.push(filter)
   for (const where of inner) {
     if (where === null) wide(sink, target.name)
-    else if (rel.implicitManyToMany) linkFilter(sink, rel, target, where)
+    else if (rel.implicitManyToMany) linkFilter(sink, rel, target, where, shown)
     else targetRows(sink, target, where, rel.holdsForeignKey ? 'links' : rel.fields)
   }
 }
 
 /** `favoritedBy: { some: W }`: the links of the record W pins, or every link of the relation. */
-function linkFilter(sink: TagSink, rel: RelationInfo, target: ModelInfo, where: unknown): void {
+function linkFilter(sink: TagSink, rel: RelationInfo, target: ModelInfo, where: unknown, shown: boolean): void {
   const inverse = rel.inverse as string
   const pin = recordLevel(target) ? preferredPin(target, where) : undefined
   if (pin?.key.unique) {
     for (const v of pin.values) sink.tags.add(linkTag(target.name, inverse, pin.key.fields, v))
-    if (!pin.key.primary && pin.values.length === 1 && sink.resolutions) {
-      linksByLookup(sink, target, inverse, where, pin.key)
+    if ((shown || !pin.key.primary) && pin.values.length === 1 && sink.resolutions) {
+      linksByLookup(sink, target, inverse, where, pin.key, shown)
     } else sink.tags.add(linkKeyTag(target.name, inverse, pin.key.fields))
   } else {
     sink.tags.add(linksTag(rel.model, rel.field))
@@ -152,13 +158,21 @@ function linkFilter(sink: TagSink, rel: RelationInfo, target: ModelInfo, where: 
  * the record by the key its connect (or its where) gives, and gives the fallback of the others: the
  * record's other keys are looked up beside the load and its links tagged by every key, the one W
  * names from the arguments, so that only a write naming it by no key at all (`L:…:*`) is a
- * fallback. Which record holds the value is the value's own tag (`v:`, from targetRows).
+ * fallback (`L:…:+` when `shown`: see filterDeps). Which record holds the value is the
+ * value's own tag (`v:`, from targetRows).
  */
-function linksByLookup(sink: TagSink, target: ModelInfo, inverse: string, where: unknown, pinned: TrackedKey) {
+function linksByLookup(
+  sink: TagSink,
+  target: ModelInfo,
+  inverse: string,
+  where: unknown,
+  pinned: TrackedKey,
+  shown: boolean,
+) {
   const T = target.name
   const keys = linkKeys(target).filter((k) => !sameFields(k.fields, pinned.fields))
   const fields = [...new Set(keys.flatMap((k) => k.fields))]
-  sink.tags.add(linkUnnamedTag(T, inverse))
+  sink.tags.add(shown ? linkUnnamedGainTag(T, inverse) : linkUnnamedTag(T, inverse))
   if (keys.length === 0) return
   sink.resolutions?.push({
     model: T,

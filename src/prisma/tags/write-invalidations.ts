@@ -135,7 +135,7 @@ function recordWrite(dm: DataModel, info: ModelInfo, operation: string, a: Args,
       const identity = contentChanged(info, [before, NO_ROW], tags)
       rowSetChanged(info, [before], tags)
       tags.add(changedTag(M))
-      joinRowsChanged(dm, tags, info, identity)
+      joinRowsChanged(dm, tags, info, identity, true)
       referential(dm, tags, M, 'delete')
       break
     }

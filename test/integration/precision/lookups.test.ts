@@ -6,7 +6,7 @@ import { type Pair, pair, type World } from './support.ts'
  * Reads that name a related record by a value writes do not name it by (a username, where a
  * favorite or a new article names the member by id) are tagged by the keys a lookup beside the load
  * finds: the lists of one member's favorites, of one author's articles, the feed of the authors one
- * follows.
+ * follows. And a list that shows every row it could lose keeps when a row it does not show goes.
  */
 const bed = new Testbed()
 afterAll(() => bed.cleanup())
@@ -97,6 +97,34 @@ describe.each(providers)('reads narrowed by a lookup on %s', (provider) => {
         w = await p.world('feed')
         expect(await p.outcome(read, write)).toBe(want)
       }
+    }
+  })
+
+  it('the newest articles of a topic keep when an article of it they do not show is deleted; its count does not', async () => {
+    // Topic 0 holds articles 0, 1 and 2: the newest two are 2 and 1.
+    const where = () => ({ topics: { some: { name: w.topics[0]!.name } } })
+    const newest = (db: AnyPrisma) =>
+      db.article.findMany({ where: where(), orderBy: [...NEWEST], take: 2, select: { slug: true } })
+    const count = (db: AnyPrisma) => db.article.count({ where: where() })
+    // Article 0 moves to topic 1 by a set, which names the topics it leaves by no key.
+    const retopic = (db: AnyPrisma) =>
+      db.article.update({ where: { id: w.articles[0]!.id }, data: { topics: { set: [{ id: w.topics[1]!.id }] } } })
+    const newestOf1 = (db: AnyPrisma) =>
+      db.article.findMany({
+        where: { topics: { some: { name: w.topics[1]!.name } } },
+        orderBy: [...NEWEST],
+        take: 2,
+        select: { slug: true },
+      })
+    for (const [read, write, want] of [
+      [newestOf1, retopic, 'evicted'],
+      [newest, unpublish(0), 'kept'],
+      [newest, unpublish(2), 'evicted'],
+      [newest, publish(2), 'kept'],
+      [count, unpublish(0), 'evicted'],
+    ] as const) {
+      w = await p.world('topic-newest')
+      expect(await p.outcome(read, write)).toBe(want)
     }
   })
 })

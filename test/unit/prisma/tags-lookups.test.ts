@@ -96,4 +96,24 @@ describe('lookups beside the load: tags by the keys writes name records by', () 
     expect(hits(tags, favorite(3))).not.toEqual([])
     expect(hits(tags, favorite(4))).toEqual([])
   })
+
+  it('a list that shows every row it could lose keeps when a row at the other end is deleted; a page after a skip or a count does not', () => {
+    const filter = { topics: { some: { name: 't' } } }
+    const removeArticle = write('Article', 'delete', { where: { slug: 'gone' } }, { id: 9, slug: 'gone', authorId: 2 })
+    const answers = [[{ id: 4 }]]
+    const shown = stored('Article', 'findMany', { where: filter, orderBy: NEWEST, take: 10 }, [], answers).tags
+    expect(shown).toContain('L:Topic.articles:+')
+    expect(hits(shown, removeArticle)).toEqual([])
+    const skipped = stored('Article', 'findMany', { where: filter, orderBy: NEWEST, take: 10, skip: 10 }, [], answers)
+    expect(hits(skipped.tags, removeArticle)).toContain('L:Topic.articles:*')
+    const counted = stored('Article', 'count', { where: filter }, 3, answers)
+    expect(hits(counted.tags, removeArticle)).toContain('L:Topic.articles:*')
+    // A page without a total order may show other rows once one goes.
+    const unordered = stored('Article', 'findMany', { where: filter, take: 10 }, [], answers)
+    expect(unordered.tags).not.toContain('L:Topic.articles:+')
+    // A set unlinks and links topics it does not name: it can give an article a link.
+    const unnamed = write('Article', 'update', { where: { id: 1 }, data: { topics: { set: [] } } }, { id: 1 })
+    expect(unnamed).toContain('L:Topic.articles:+')
+    expect(hits(shown, unnamed)).not.toEqual([])
+  })
 })

@@ -149,7 +149,10 @@ describe('what a write of one record invalidates (W1–W3)', () => {
     ])
     const tag = write('Tag', 'delete', { where: { name: 'x' } }, { id: 8, name: 'x' })
     expect(tag).toEqual(expect.arrayContaining(['r:Tag:8', 'l:Tag.posts:id:8', 'L:Post.tags:id', 'L:Post.tags']))
+    // The posts it was linked to only lose that link: no L:Post.tags:+ (what a list that shows
+    // every post it could lose carries instead of L:Post.tags:*).
     expect(tag).toContain('L:Post.tags:*')
+    expect(tag).not.toContain('L:Post.tags:+')
     expect(write('Tag', 'delete', { where: { name: 'x' }, select: { name: true } }, { name: 'x' })).toContain('a:Tag')
   })
 
@@ -376,10 +379,12 @@ describe('writes the rules cannot read', () => {
         'L:Post.tags',
         'L:Post.tags:id',
         'L:Post.tags:*',
+        'L:Post.tags:+',
         'L:Tag.posts',
         'L:Tag.posts:id',
         'L:Tag.posts:name',
         'L:Tag.posts:*',
+        'L:Tag.posts:+',
       ]),
     )
   })

@@ -54,7 +54,10 @@ describe('withFluent', () => {
   it('returns anything but a cached promise of a one-record read as it is', () => {
     const plain = Promise.resolve(1)
     expect(withFluent(plain, dm, 'User', 'findUnique', {}, () => plain)).toBe(plain)
-    const many = new CachedPrismaPromise(() => Promise.resolve([]), () => ({}))
+    const many = new CachedPrismaPromise(
+      () => Promise.resolve([]),
+      () => ({}),
+    )
     expect(withFluent(many, dm, 'User', 'findMany', {}, () => many)).toBe(many)
   })
 })

@@ -97,6 +97,8 @@ export function targets(results: Results): Target[] {
       overLone <= 1.5,
       `${x(overLone)} (${us(chained)} / ${us(l1)} µs)`,
     )
+    const miss = m(ROW.miss) / m(ROW.uncached)
+    add('miss <= 1.15x uncached', miss, miss <= 1.15, `${x(miss)} (${us(m(ROW.miss))} / ${us(m(ROW.uncached))} µs)`)
     const l2 = m(ROW.l2)
     const overBare = l2 / m(ROW.bareGet)
     add(
@@ -119,6 +121,18 @@ export function targets(results: Results): Target[] {
       overBento >= 1,
       `${x(overBento)} (${us(m(ROW.bentoL1))} / ${us(l1)} µs)`,
     )
+  }
+  for (const m of results.memory?.setups ?? []) {
+    const ratio = m.heapPerCounted
+    out.push({
+      target: `L1 counted bytes within 2x of the heap [${m.setup}]`,
+      measured:
+        ratio === null
+          ? `${m.countedBytesPerEntry} counted (no gc: run node with --expose-gc)`
+          : `${m.heapBytesPerEntry} heap / ${m.countedBytesPerEntry} counted B per entry = ${ratio.toFixed(2)}`,
+      value: ratio ?? Number.NaN,
+      verdict: verdict(m.withinTwice),
+    })
   }
   const rt = results.roundTrips?.find((r) => r.contender === 'tieredCache (l1: false)' && r.operation === 'hit')
   if (rt) {
@@ -241,8 +255,19 @@ export function zipfTable(rows: readonly ZipfRow[]): string {
 }
 
 export function memoryTable(m: MemoryResult): string {
-  const head = `${m.entries} User rows in L1: ${m.heapBytesPerEntry ?? 'n/a'} heap bytes/entry (V8 heapUsed delta after GC); the cache counts ${m.countedBytesPerEntry} bytes/entry`
-  return `${head}\n${table(
+  const perEntry = table(
+    ['setup', 'entries', 'heap B/entry', 'counted B/entry', 'heap/counted', 'within 2x'],
+    m.setups.map((u) => [
+      u.setup,
+      String(u.entries),
+      String(u.heapBytesPerEntry ?? 'n/a'),
+      String(u.countedBytesPerEntry),
+      u.heapPerCounted === null ? 'n/a' : u.heapPerCounted.toFixed(2),
+      u.withinTwice === null ? 'n/a' : u.withinTwice ? 'PASS' : 'MISS',
+    ]),
+    new Set([1, 2, 3, 4]),
+  )
+  return `${perEntry}\n\n${table(
     ['l1.maxBytes bound', 'maxBytes', 'stats().l1.bytes', 'entries kept', 'verdict'],
     m.bounds.map((b) => [
       b.setup,

@@ -1,4 +1,5 @@
 import type { ChangeCaptureResult } from './scenarios/change-capture.ts'
+import type { DurableRow } from './scenarios/durable.ts'
 import type { InvalidationRow } from './scenarios/invalidation.ts'
 import { type LatencyGroup, ROW } from './scenarios/latency.ts'
 import type { MemoryResult } from './scenarios/memory.ts'
@@ -18,6 +19,7 @@ export interface Results {
   memory?: MemoryResult
   changeCapture?: ChangeCaptureResult
   relations?: RelationsRow[]
+  durable?: DurableRow[]
 }
 
 export interface Target {
@@ -121,6 +123,23 @@ export function targets(results: Results): Target[] {
       overBento >= 1,
       `${x(overBento)} (${us(m(ROW.bentoL1))} / ${us(l1)} µs)`,
     )
+  }
+  const durable = results.durable ?? []
+  const row = (name: string) => durable.find((r) => r.contender === name)?.median
+  const [invalidation, cached, plain] = [
+    row('invalidation (no durable)'),
+    row('user.update through the extension (no durable)'),
+    row('user.update, no cache'),
+  ]
+  if (invalidation !== undefined && cached !== undefined && plain !== undefined) {
+    // Within a quarter of a round trip of noise: the rounds of three contenders are interleaved, not paired.
+    const added = cached - plain
+    out.push({
+      target: "a write's added latency <= one Redis round trip (its invalidation)",
+      measured: `+${us(added)} µs (${us(cached)} - ${us(plain)}) vs ${us(invalidation)} µs`,
+      value: added / invalidation,
+      verdict: verdict(added <= invalidation * 1.25),
+    })
   }
   for (const m of results.memory?.setups ?? []) {
     const ratio = m.heapPerCounted

@@ -134,7 +134,11 @@ async function main() {
     await step('memory', 'memory', () => memory(bench))
     await step('change-capture', 'changeCapture', () => changeCapture(bench))
     await step('relations', 'relations', () => relations(bench))
-    if (!process.env.BENCH_ONLY || only.has('durable')) await durableWrites(bench).catch((e) => log(`durable: ${e}`))
+    if (!process.env.BENCH_ONLY || only.has('durable'))
+      results.durable = await durableWrites(bench).catch((e) => {
+        log(`durable: ${e}`)
+        return undefined
+      })
     // Last: it registers a global tracer provider (disabled again when it ends).
     if ((!process.env.BENCH_ONLY || only.has('tracing')) && dbs.includes('sqlite'))
       await tracingCost(bench).catch((e) => log(`tracing: ${e}`))

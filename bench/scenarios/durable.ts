@@ -12,7 +12,9 @@ import { type Bench, HOT_USER_ID } from '../setup.ts'
  * `user.update` by id invalidates (its record and model tags), on a master with one replica of
  * this run (two redis-server children on loopback), without the option and with
  * `durable: { replicas: 1 }` (ROLE, then WAIT until the replica holds it). For scale, a whole
- * `user.update` through the extension on the same master (the write and its invalidation).
+ * `user.update` through the extension on the same master (the write and its invalidation), and the
+ * same update without the cache: the difference is what a write pays for the cache, to compare
+ * with one invalidation (one round trip).
  */
 
 export interface DurableRow {
@@ -70,6 +72,10 @@ export async function durableWrites(bench: Bench): Promise<DurableRow[]> {
         {
           name: 'user.update through the extension (no durable)',
           run: (i) => prisma.user.update({ where: { id: HOT_USER_ID }, data: { name: `n${i % 7}` } }),
+        },
+        {
+          name: 'user.update, no cache',
+          run: (i) => base.user.update({ where: { id: HOT_USER_ID }, data: { name: `n${i % 7}` } }),
         },
       ],
       { rounds: scaled(15, 5) },

@@ -1,12 +1,12 @@
 import type { TieredCache } from '../cache/tiered/tiered-cache.ts'
 import type { GetOrSetOptions } from '../cache/types.ts'
 import type { ChainReads, ChainState, MarkedRead } from './chain.ts'
-import { withFluent } from './fluent.ts'
+import { cachedReadPromise } from './fluent.ts'
 import type { ClientIdentity } from './identity.ts'
 import { delegateName } from './operations.ts'
 import type { ResolvedOptions } from './options.ts'
 import { loadedOperation, notFound } from './or-throw.ts'
-import { CachedPrismaPromise, type ReadOutcome, withNoCacheInfo } from './prisma-promise.ts'
+import { CachedPrismaPromise, type DirectQuery, type ReadOutcome, withNoCacheInfo } from './prisma-promise.ts'
 import { type ClientKeyScope, explicitKey, readKey } from './query-keys.ts'
 import { DefaultPlans, planRead, type ReadPlan, withoutCacheArgs } from './read-plan.ts'
 import type { ReplicaLag } from './replica-lag.ts'
@@ -15,7 +15,6 @@ import { cacheDependencies } from './tags/read-dependencies.ts'
 import { lookedUpRecord } from './tags/record-identity.ts'
 import { type Resolution, resolvedTags } from './tags/resolutions.ts'
 import { userTag } from './tags/vocabulary.ts'
-import { isTransactionClient } from './transactions.ts'
 
 type AnyDelegate = Record<string, (args?: unknown) => unknown>
 export type AnyClient = Record<string | symbol, unknown>
@@ -72,7 +71,8 @@ export class CachedReads {
    * A read method of the model layer, called with the chain under the client it was called on
    * (`parentClient`, the delegate's `$parent`) and how that chain reads (`chain`, see chain.ts):
    * `fast`, answered here; `hook`, marked for the inner query hook that caches it; none (a
-   * transaction's client, or a chain that is not ours), passed to the parent untouched.
+   * transaction's client, for which the caller passes none, or a chain that is not ours), passed
+   * to the parent untouched.
    * A cached read of one record gets the fluent API (fluent.ts), which re-issues it.
    */
   read(
@@ -82,8 +82,7 @@ export class CachedReads {
     operation: string,
     args: Record<string, unknown> | undefined,
   ): unknown {
-    const read = (a: Record<string, unknown> | undefined) => this.#read(parentClient, chain, model, operation, a)
-    return withFluent(read(args), this.#dataModel, model, operation, args, read)
+    return this.#read(parentClient, chain, model, operation, args, true)
   }
 
   #read(
@@ -92,7 +91,8 @@ export class CachedReads {
     model: string,
     operation: string,
     args: Record<string, unknown> | undefined,
-  ) {
+    fluent = false,
+  ): unknown {
     let queryArgs = args
     let cache: unknown
     let strategy: unknown
@@ -101,17 +101,25 @@ export class CachedReads {
       strategy = args.cacheStrategy
       queryArgs = withoutCacheArgs(args)
     }
-    const delegate = parentClient[delegateName(model)] as AnyDelegate
-    const direct = () => delegate[operation]!(queryArgs)
-    if (chain === undefined || isTransactionClient(parentClient)) return direct()
+    // The parent's delegate is looked up when a query runs: a hit never needs it.
+    const delegate = () => parentClient[delegateName(model)] as AnyDelegate
+    const direct = () => delegate()[operation]!(queryArgs)
+    if (chain === undefined) return direct()
     const plan =
       strategy === undefined && (cache === true || cache === undefined)
         ? this.#plans.get(model, cache === true)
         : planRead(this.#options, model, cache, strategy)
     if (!plan || !this.#usable()) return withNoCacheInfo(direct() as object)
     const stripped = queryArgs ?? {}
+    // One promise per read; a read of one record's has the fluent API (fluent.ts), which re-issues it.
+    const promise = (run: (outcome: ReadOutcome) => Promise<unknown>, query: DirectQuery) =>
+      fluent
+        ? cachedReadPromise(run, query, this.#dataModel, model, operation, args, (a) =>
+            this.#read(parentClient, chain, model, operation, a),
+          )
+        : new CachedPrismaPromise(run, query)
     if (chain.kind === 'hook') {
-      return new CachedPrismaPromise(
+      return promise(
         (outcome) => {
           const marked: MarkedRead = {
             hook: chain.hook,
@@ -142,7 +150,7 @@ export class CachedReads {
     const run = (outcome: ReadOutcome, keys: ClientKeyScope) =>
       this.#cachedRead(
         keys,
-        () => delegate[loadOperation]!(stripped) as Promise<unknown>,
+        () => delegate()[loadOperation]!(stripped) as Promise<unknown>,
         model,
         operation,
         loadOperation,
@@ -151,7 +159,7 @@ export class CachedReads {
         outcome,
         lookup,
       )
-    return new CachedPrismaPromise(
+    return promise(
       (outcome) => {
         const keys = this.#identity.model
         if (keys !== undefined) return run(outcome, keys)

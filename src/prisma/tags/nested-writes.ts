@@ -8,11 +8,10 @@ import { fieldValues, foreignKeys, isObject, keyValuesFromWhere, linkKeys } from
 import {
   entityTag,
   fieldTag,
+  linkKeyGainTag,
   linkKeyTag,
   linksTag,
   linkTag,
-  linkUnnamedGainTag,
-  linkUnnamedTag,
   modelTag,
   newRecordTag,
   rowSetFieldTag,
@@ -67,18 +66,13 @@ export function linkChanged(
   removedOnly = false,
 ): void {
   tags.add(linksTag(info.name, relation))
-  let named = false
   for (const key of linkKeys(info)) {
     const values = identity(key)
-    if (values === undefined) tags.add(linkKeyTag(info.name, relation, key.fields))
-    else {
-      named = true
-      for (const v of values) tags.add(linkTag(info.name, relation, key.fields, v))
-    }
+    if (values === undefined) {
+      tags.add(linkKeyTag(info.name, relation, key.fields))
+      if (!removedOnly) tags.add(linkKeyGainTag(info.name, relation, key.fields))
+    } else for (const v of values) tags.add(linkTag(info.name, relation, key.fields, v))
   }
-  // By none of its keys: what a read that knows the record by all of them carries.
-  if (!named) tags.add(linkUnnamedTag(info.name, relation))
-  if (!named && !removedOnly) tags.add(linkUnnamedGainTag(info.name, relation))
 }
 
 /**

@@ -3,18 +3,17 @@
  * known from the arguments alone (README, "How invalidation works", rules R4 to R6).
  */
 import type { DataModel, ModelInfo, RelationInfo, TrackedKey } from '../schema/datamodel.ts'
-import { fieldValues, isObject, keyFromWhere, linkKeys, pinnedKeys, recordLevel } from './record-identity.ts'
+import { isObject, keyFromWhere, pinnedKeys, recordLevel } from './record-identity.ts'
 import type { Resolution } from './resolutions.ts'
 import { filterFields } from './row-fields.ts'
 import {
   changedFieldTag,
   entityTag,
   fieldTag,
+  linkKeyGainTag,
   linkKeyTag,
   linksTag,
   linkTag,
-  linkUnnamedGainTag,
-  linkUnnamedTag,
   modelTag,
   newRecordTag,
   recordTag,
@@ -144,58 +143,13 @@ function linkFilter(sink: TagSink, rel: RelationInfo, target: ModelInfo, where: 
   const pin = recordLevel(target) ? preferredPin(target, where) : undefined
   if (pin?.key.unique) {
     for (const v of pin.values) sink.tags.add(linkTag(target.name, inverse, pin.key.fields, v))
-    if ((shown || !pin.key.primary) && pin.values.length === 1 && sink.resolutions) {
-      linksByLookup(sink, target, inverse, where, pin.key, shown)
-    } else sink.tags.add(linkKeyTag(target.name, inverse, pin.key.fields))
+    const fallback = shown ? linkKeyGainTag : linkKeyTag
+    sink.tags.add(fallback(target.name, inverse, pin.key.fields))
   } else {
     sink.tags.add(linksTag(rel.model, rel.field))
   }
   targetRows(sink, target, where, 'links')
 }
-
-/**
- * The links of the record W pins by a unique value other than its primary key. A link write names
- * the record by the key its connect (or its where) gives, and gives the fallback of the others: the
- * record's other keys are looked up beside the load and its links tagged by every key, the one W
- * names from the arguments, so that only a write naming it by no key at all (`L:…:*`) is a
- * fallback (`L:…:+` when `shown`: see filterDeps). Which record holds the value is the
- * value's own tag (`v:`, from targetRows).
- */
-function linksByLookup(
-  sink: TagSink,
-  target: ModelInfo,
-  inverse: string,
-  where: unknown,
-  pinned: TrackedKey,
-  shown: boolean,
-) {
-  const T = target.name
-  const keys = linkKeys(target).filter((k) => !sameFields(k.fields, pinned.fields))
-  const fields = [...new Set(keys.flatMap((k) => k.fields))]
-  sink.tags.add(shown ? linkUnnamedGainTag(T, inverse) : linkUnnamedTag(T, inverse))
-  if (keys.length === 0) return
-  sink.resolutions?.push({
-    model: T,
-    args: { where, select: Object.fromEntries(fields.map((f) => [f, true])), take: 2 },
-    tags: (rows) => {
-      if (rows.length > 1) return undefined
-      const out: string[] = []
-      for (const row of rows) {
-        for (const key of keys) {
-          const values = fieldValues(target, key.fields, row, 'result')
-          if (values === undefined) return undefined
-          // A null unique value names no record: no write names it by that key.
-          if (!values.includes(null)) out.push(linkTag(T, inverse, key.fields, values))
-        }
-      }
-      return out
-    },
-    guards: [linksTag(T, inverse)],
-  })
-}
-
-const sameFields = (a: readonly string[], b: readonly string[]) =>
-  a.length === b.length && a.every((f) => b.includes(f))
 
 /** Ordering by a relation: by a related record's fields, or by the count of a list relation. */
 export function orderByDeps(sink: TagSink, info: ModelInfo, orderBy: unknown): void {

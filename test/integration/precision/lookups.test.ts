@@ -3,10 +3,10 @@ import { type AnyPrisma, providers, Testbed } from '../../support/factory.ts'
 import { type Pair, pair, type World } from './support.ts'
 
 /**
- * Reads that name a related record by a value writes do not name it by (a username, where a
- * favorite or a new article names the member by id) are tagged by the keys a lookup beside the load
- * finds: the lists of one member's favorites, of one author's articles, the feed of the authors one
- * follows. And a list that shows every row it could lose keeps when a row it does not show goes.
+ * Reads that name a related record by a value writes do not name it by (a username, where a new
+ * article names its author by id) are tagged by the keys a lookup beside the load finds: the
+ * articles of one author, the feed of the authors one follows. And a list that shows every row it
+ * could lose keeps when a row it does not show goes.
  */
 const bed = new Testbed()
 afterAll(() => bed.cleanup())
@@ -20,11 +20,6 @@ describe.each(providers)('reads narrowed by a lookup on %s', (provider) => {
   beforeAll(async () => {
     p = await pair(bed, provider)
   })
-  const favorite = (article: number, member: number) => (db: AnyPrisma) =>
-    db.article.update({
-      where: { slug: w.articles[article]!.slug },
-      data: { favoritedBy: { connect: { id: w.m[member]!.id } } },
-    })
   const publish = (author: number) => (db: AnyPrisma) =>
     db.article.create({
       data: {
@@ -43,24 +38,6 @@ describe.each(providers)('reads narrowed by a lookup on %s', (provider) => {
       where: { username: w.m[member]!.username },
       data: { username: `${w.m[member]!.username}-renamed` },
     })
-
-  it("a member's favorites by username: kept by another member's favorite, evicted by that member's and by a rename", async () => {
-    const where = () => ({ favoritedBy: { some: { username: w.m[0]!.username } } })
-    const list = (db: AnyPrisma) =>
-      db.article.findMany({ where: where(), orderBy: { id: 'asc' }, select: { slug: true } })
-    const count = (db: AnyPrisma) => db.article.count({ where: where() })
-    for (const read of [list, count]) {
-      for (const [write, want] of [
-        [favorite(0, 2), 'kept'],
-        [favorite(0, 0), 'evicted'],
-        [rename(0), 'evicted'],
-        [rename(2), 'kept'],
-      ] as const) {
-        w = await p.world('favorites-by-name')
-        expect(await p.outcome(read, write)).toBe(want)
-      }
-    }
-  })
 
   it("an author's articles counted by username: kept by another author's new or deleted article", async () => {
     const count = (db: AnyPrisma) => db.article.count({ where: { author: { username: w.m[1]!.username } } })

@@ -41,6 +41,12 @@ export interface RelationsRow {
   readonly medianHitRatio: number | null
   /** A perfect cache's hit ratio on the same sequence (median over rounds). */
   readonly perfectHitRatio: number
+  /**
+   * Of the cached contender, per round: the share of reads the cache answered (`$cache.stats()`
+   * hits over hits and misses). Above `hitRatio` when a miss makes more than one database read (a
+   * lookup beside the load, tags/resolutions.ts); `null` for the uncached one.
+   */
+  readonly servedRatio: readonly number[] | null
   /** Per read kind (`article`, `feed`, ...), over every round: reads, and hit ratios (cached `null` for the uncached row). */
   readonly kinds: Readonly<Record<string, KindRatios>>
 }
@@ -300,7 +306,7 @@ export async function relations(bench: Bench): Promise<RelationsRow[]> {
   for (const readShare of [0.9, 0.99]) {
     const mix = `${Math.round(readShare * 100)}/${Math.round((1 - readShare) * 100)}`
     const result = {
-      cached: { ops: [] as number[], hits: [] as number[] },
+      cached: { ops: [] as number[], hits: [] as number[], served: [] as number[] },
       uncached: [] as number[],
       perfect: [] as number[],
       cachedKinds: new Map() as Tally,
@@ -320,12 +326,16 @@ export async function relations(bench: Bench): Promise<RelationsRow[]> {
         const readsBefore = state.reads
         const kindReadsBefore = new Map(state.kindReads)
         const kindLoadsBefore = new Map(kindLoads)
+        const statsBefore = cachedDb.$cache.stats()
         const start = process.hrtime.bigint()
         await run(client, ops, warm, warm + measured, state, trace)
         const seconds = Number(process.hrtime.bigint() - start) / 1e9
         if (which === 'cached') {
           result.cached.ops.push(measured / seconds)
           result.cached.hits.push(1 - (counter.reads - dbBefore) / (state.reads - readsBefore))
+          const stats = cachedDb.$cache.stats()
+          const hits = stats.hits - statsBefore.hits
+          result.cached.served.push(hits / (hits + stats.misses - statsBefore.misses))
           for (const [kind, n] of state.kindReads) {
             const reads = n - (kindReadsBefore.get(kind) ?? 0)
             const loads = (kindLoads.get(kind) ?? 0) - (kindLoadsBefore.get(kind) ?? 0)
@@ -336,7 +346,10 @@ export async function relations(bench: Bench): Promise<RelationsRow[]> {
           result.perfect.push(perfectHitRatio(trace as Trace, warmReads, result.perfectKinds))
         }
       }
-      log(`relations: ${mix} round ${r + 1}/${rounds}`)
+      const last = result.cached.hits.length - 1
+      log(
+        `relations: ${mix} round ${r + 1}/${rounds}: hit ratio ${pct(result.cached.hits[last] ?? 0)} (served from cache ${pct(result.cached.served[last] ?? 0)}), perfect ${pct(result.perfect[result.perfect.length - 1] ?? 0)}`,
+      )
     }
     const perfect = median(result.perfect)
     const kinds = kindRatios(result.cachedKinds, result.perfectKinds)
@@ -355,6 +368,7 @@ export async function relations(bench: Bench): Promise<RelationsRow[]> {
       hitRatio: result.cached.hits,
       medianHitRatio: median(result.cached.hits),
       perfectHitRatio: perfect,
+      servedRatio: result.cached.served,
       kinds,
     })
     rows.push({
@@ -367,6 +381,7 @@ export async function relations(bench: Bench): Promise<RelationsRow[]> {
       hitRatio: null,
       medianHitRatio: null,
       perfectHitRatio: perfect,
+      servedRatio: null,
       kinds: kindRatios(null, result.perfectKinds),
     })
   }

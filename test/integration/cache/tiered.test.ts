@@ -133,6 +133,7 @@ describe('TieredCache over Redis', () => {
     const prefix = nextPrefix()
     const { cache: writer } = await instance(prefix, { now: clock.now })
     await writer.getOrSet('k', async () => 'v', { ttl: 100 })
+    await writer.settled()
     clock.advance(10_000)
     const { cache: reader } = await instance(prefix, { now: clock.now, l1Ttl: 60 })
     await reader.getOrSet('k', async () => 'x')

@@ -178,6 +178,7 @@ describe.skipIf(missing !== undefined)('on a Redis Cluster', () => {
     let loads = 0
     const load = async () => `v${++loads}`
     expect(await a.getOrSet('k', load, { tags: ['t'] })).toBe('v1')
+    await a.settled()
     expect(await b.getOrSet('k', load, { tags: ['t'] })).toBe('v1')
     const delivered = once(bEvents, 'bus')
     await a.invalidateTags(['t'])

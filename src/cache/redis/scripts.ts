@@ -75,9 +75,10 @@ if type(raw) == 'table' and raw.err then
   raw = false
 end
 -- The hit path first, with nothing defined it does not use: a fresh hit returns before the helpers.
+local fields
 if raw then
   local valid = false
-  local fields = {}
+  fields = {}
   local nl = string.find(raw, '\\n', 1, true)
   if nl then
     local pos = 1
@@ -123,18 +124,8 @@ local function capture(head)
   for _, version in ipairs(captured(keys, ARGV[2], px)) do head[#head + 1] = version end
   return head
 end
-if raw then
-  local fields = {}
-  local nl = string.find(raw, '\\n', 1, true)
-  local pos = 1
-  while pos <= nl do
-    local tab = string.find(raw, '\\t', pos, true)
-    if not tab or tab > nl then tab = nl end
-    fields[#fields + 1] = string.sub(raw, pos, tab - 1)
-    pos = tab + 1
-  end
-  if tonumber(fields[tonumber(ARGV[6])]) > tonumber(ARGV[5]) then return capture({1, raw}) end
-end
+-- Still set: a valid entry past its fresh time, a refresh follows (or past its end: a miss).
+if raw and tonumber(fields[tonumber(ARGV[6])]) > tonumber(ARGV[5]) then return capture({1, raw}) end
 local lock = -1
 if ARGV[3] ~= '' then
   if redis.call('SET', KEYS[3], ARGV[3], 'NX', 'PX', ARGV[4]) then

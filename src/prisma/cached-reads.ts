@@ -1,5 +1,6 @@
 import type { TieredCache } from '../cache/tiered/tiered-cache.ts'
 import type { GetOrSetOptions } from '../cache/types.ts'
+import { canonical } from '../core/canonical.ts'
 import type { ChainReads, ChainState, MarkedRead } from './chain.ts'
 import { cachedReadPromise } from './fluent.ts'
 import type { ClientIdentity } from './identity.ts'
@@ -54,6 +55,8 @@ export class CachedReads {
   readonly #lag: ReplicaLag | undefined
   readonly #chainReads: ChainReads
   readonly #usable: () => boolean
+  /** Lookups not started yet, by parent client and query: loads that ask the same one meanwhile share it. */
+  readonly #lookups = new WeakMap<object, Map<string, Promise<unknown>>>()
 
   constructor(setup: CachedReadsSetup) {
     this.#options = setup.options
@@ -144,9 +147,7 @@ export class CachedReads {
       )
     }
     const loadOperation = loadedOperation(operation)
-    // Through the same chain as the load, uncached: the keys a read's filter names records by.
-    const lookup: Lookup = (r) =>
-      (parentClient[delegateName(r.model)] as AnyDelegate).findMany!(r.args) as Promise<unknown>
+    const lookup = this.#lookup(parentClient)
     const run = (outcome: ReadOutcome, keys: ClientKeyScope) =>
       this.#cachedRead(
         keys,
@@ -174,6 +175,29 @@ export class CachedReads {
       },
       direct as () => { requestTransaction?(transaction: unknown): unknown },
     )
+  }
+
+  /**
+   * Runs the lookups of tags/resolutions.ts through the parent client (the chain the load goes
+   * through), uncached. A lookup starts on the next turn of the event loop, and the loads that ask
+   * for the same one before it starts share it: each of them captured its tags and guards before
+   * asking, so before the lookup reads (a list and its count, loaded side by side, look up once).
+   */
+  #lookup(parentClient: AnyClient): Lookup {
+    return (r) => {
+      let pending = this.#lookups.get(parentClient)
+      if (pending === undefined) this.#lookups.set(parentClient, (pending = new Map()))
+      const key = `${r.model}\n${canonical(r.args)}`
+      const shared = pending.get(key)
+      if (shared !== undefined) return shared
+      const queue = pending
+      const started = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+        queue.delete(key)
+        return (parentClient[delegateName(r.model)] as AnyDelegate).findMany!(r.args) as Promise<unknown>
+      })
+      queue.set(key, started)
+      return started
+    }
   }
 
   /**

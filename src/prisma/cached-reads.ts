@@ -22,6 +22,8 @@ export type AnyClient = Record<string | symbol, unknown>
 /** Runs a lookup of tags/resolutions.ts on the database; its rows. */
 type Lookup = (resolution: Resolution) => Promise<unknown>
 type Rows = readonly Record<string, unknown>[]
+/** How many keys {@link CachedReads} remembers as loaded once (a few hundred kilobytes at most). */
+const MISSED_KEYS = 10_000
 
 /** What the reads of one client share. */
 export interface CachedReadsSetup {
@@ -57,6 +59,8 @@ export class CachedReads {
   readonly #usable: () => boolean
   /** Lookups not started yet, by parent client and query: loads that ask the same one meanwhile share it. */
   readonly #lookups = new WeakMap<object, Map<string, Promise<unknown>>>()
+  /** Keys loaded once already (the oldest forgotten past {@link MISSED_KEYS}): their next loads look up. */
+  readonly #missed = new Set<string>()
 
   constructor(setup: CachedReadsSetup) {
     this.#options = setup.options
@@ -200,6 +204,13 @@ export class CachedReads {
     }
   }
 
+  #loadedBefore(key: string): boolean {
+    if (this.#missed.has(key)) return true
+    if (this.#missed.size >= MISSED_KEYS) this.#missed.delete(this.#missed.values().next().value as string)
+    this.#missed.add(key)
+    return false
+  }
+
   /**
    * A read marked by a model method for the inner query hook `marked.hook` (see chain.ts): cached
    * here, on the arguments as they reach the database, loaded with the hook's `query`. The value
@@ -277,7 +288,10 @@ export class CachedReads {
     lookup: Lookup | undefined,
   ): Promise<unknown> {
     const dm = this.#dataModel
-    const deps = cacheDependencies(dm, model, loadOperation, args, lookup && { lookups: true })
+    // A key's first load goes without lookups: its tags are the wide ones a lookup would narrow,
+    // as good for a read that does not come back, at one database read. Later loads look up.
+    const again = lookup !== undefined && this.#loadedBefore(key)
+    const deps = cacheDependencies(dm, model, loadOperation, args, again ? { lookups: true } : undefined)
     const { loader, lateTags } = withLookups(load, deps.lateTags, deps.resolutions, lookup)
     const tags = plan.tags.length === 0 ? deps.tags : [...deps.tags, ...plan.tags.map(userTag)]
     // Within `replicaLag` of a write it depends on, a read may come from a replica behind it.

@@ -96,7 +96,8 @@ export async function explainRead(setup: ExplainSetup, query: ExplainQuery): Pro
     plan?.key !== undefined
       ? explicitKey(scope, plan.key)
       : readKey(scope, model, load, args, options.context?.(), lookedUpRecord(dm, model, load, args) ?? undefined)
-  // As the read path works them out (cached-reads.ts): stored tags, guards, and tags from the result.
+  // As the read path works them out (cached-reads.ts): stored tags, guards, and tags from the result;
+  // those of a key's later loads, which run the lookups (a first load stores the wide tags instead).
   const deps = cacheDependencies(dm, model, load, args, { lookups: true })
   const tags = [...withEntityTags(deps.tags), ...(plan?.tags ?? []).map(userTag)]
   const [l1, l2] = [inL1(setup, key), await inL2(setup, key)]

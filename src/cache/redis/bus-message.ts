@@ -9,8 +9,18 @@ export interface BusMessage extends BusEvent {
   readonly unlocked?: readonly string[]
 }
 
+/** JSON with `from` first, so a receiver tells its own messages by their start (see {@link ownMessagePrefix}). */
 export function encodeBusMessage(message: BusMessage): string {
-  return JSON.stringify(message)
+  const { from, ...rest } = message
+  return JSON.stringify({ from, ...rest })
+}
+
+/**
+ * How every message `self` sent starts: every instance hears its own invalidations (a write is
+ * followed by its own message), and this skips them without parsing.
+ */
+export function ownMessagePrefix(self: string): string {
+  return `{"from":${JSON.stringify(self)},`
 }
 
 /** `undefined` for anything that is not a message of ours (the channel is public to the database). */

@@ -3,7 +3,7 @@ import { CacheClosedError, L2UnavailableError } from '../../core/errors.ts'
 import type { Emitter } from '../../core/events.ts'
 import { KeyPattern } from '../keys.ts'
 import type { MemoryCache } from '../memory.ts'
-import { type BusMessage, parseBusMessage } from './bus-message.ts'
+import { type BusMessage, ownMessagePrefix, parseBusMessage } from './bus-message.ts'
 import { endConnection } from './connection.ts'
 import { Readiness } from './readiness.ts'
 import type { RedisCache } from './redis-cache.ts'
@@ -33,6 +33,7 @@ export class Bus {
   readonly #l1: MemoryCache
   readonly #emitter: Emitter | undefined
   readonly #self: string
+  readonly #own: string
   readonly #channel: string
   readonly #l2: RedisCache
   readonly #name: string
@@ -52,6 +53,7 @@ export class Bus {
     this.#onUnlocked = options.onUnlocked
     this.#onApplied = options.onApplied
     this.#self = options.l2.instanceId
+    this.#own = ownMessagePrefix(this.#self)
     this.#channel = options.l2.channel
     this.#l2 = options.l2
     this.#name = `${options.l2.prefix}:bus:${this.#self}`
@@ -143,6 +145,7 @@ export class Bus {
   }
 
   #receive(text: string): void {
+    if (text.startsWith(this.#own)) return
     const message = parseBusMessage(text)
     if (message === undefined || message.from === this.#self) return
     if (message.unlocked) {

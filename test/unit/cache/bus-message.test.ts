@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { encodeBusMessage, parseBusMessage } from '../../../src/cache/redis/bus-message.ts'
+import { encodeBusMessage, ownMessagePrefix, parseBusMessage } from '../../../src/cache/redis/bus-message.ts'
 
 describe('bus messages', () => {
   it('round-trip tags, keys, patterns and clears with their sender', () => {
@@ -12,5 +12,14 @@ describe('bus messages', () => {
     expect(parseBusMessage('{"tags":["t"]}')).toBeUndefined()
     expect(parseBusMessage('null')).toBeUndefined()
     expect(parseBusMessage('{"from":"x","tags":[1],"clear":"yes"}')).toEqual({ from: 'x' })
+  })
+
+  it("tells a sender's own messages by their start, and no other instance's, whatever the fields' order", () => {
+    const own = ownMessagePrefix('abc')
+    expect(encodeBusMessage({ tags: ['t'], from: 'abc' } as never).startsWith(own)).toBe(true)
+    expect(encodeBusMessage({ from: 'abc', unlocked: ['k'] }).startsWith(own)).toBe(true)
+    expect(encodeBusMessage({ from: 'abcd', tags: ['t'] }).startsWith(own)).toBe(false)
+    expect(encodeBusMessage({ from: 'ab', tags: ['t'] }).startsWith(own)).toBe(false)
+    expect(encodeBusMessage({ from: 'a"bc', tags: ['t'] }).startsWith(ownMessagePrefix('a"bc'))).toBe(true)
   })
 })

@@ -60,7 +60,11 @@ export async function invalidation(bench: Bench): Promise<InvalidationRow[]> {
       let survivors = 0
       for (let r = 0; r < roundsOf(l1 ? 'l1' : 'l2', entries); r++) {
         let loads = 0
-        const fill = () => pool(entries, 256, (i) => prisma.$cache.wrap(`k${i}`, () => row, { tags: ['t'] }))
+        // Until the stores behind the reads have landed too, so the invalidation does not queue behind them.
+        const fill = () =>
+          pool(entries, 256, (i) => prisma.$cache.wrap(`k${i}`, () => row, { tags: ['t'] })).then(() =>
+            prisma.$cache.settled(),
+          )
         fills.push(await timeOnce(fill))
         if (l1 && prisma.$cache.stats().l1.entries < entries)
           log(`  warning: L1 holds ${prisma.$cache.stats().l1.entries} of ${entries}`)

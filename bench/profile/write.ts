@@ -29,7 +29,9 @@ try {
   const cached = prisma as unknown as typeof base
   await loop(cached, 500)
   await loop(base, 500)
-  log(`update: ${(await loop(base, 1_000)).toFixed(1)} µs without the cache, ${(await loop(cached, 1_000)).toFixed(1)} µs through it`)
+  log(
+    `update: ${(await loop(base, 1_000)).toFixed(1)} µs without the cache, ${(await loop(cached, 1_000)).toFixed(1)} µs through it`,
+  )
   const session = new Session()
   session.connect()
   await session.post('Profiler.enable')

@@ -127,11 +127,10 @@ function objectBytes(value: object): number {
     const pooled = Buffer.isBuffer(value) && value.byteLength < POOLED_BUFFER_LIMIT
     return (pooled ? POOLED_BUFFER_BYTES : VIEW_BYTES) + value.byteLength
   }
-  // A decimal by its fields, as isDecimal's second test: its first (Object.prototype.toString)
-  // costs ~50x this one, on every decimal of every row.
-  const decimal = value as { s?: unknown; e?: unknown; d?: unknown }
-  if (typeof decimal.e === 'number' && typeof decimal.s === 'number' && Array.isArray(decimal.d))
-    return DECIMAL_BYTES + 8 * Math.max(DECIMAL_DIGIT_SLOTS, decimal.d.length)
+  if (isDecimal(value)) {
+    const digits = (value as { d?: unknown }).d
+    return DECIMAL_BYTES + 8 * Math.max(DECIMAL_DIGIT_SLOTS, Array.isArray(digits) ? digits.length : 0)
+  }
   if (value instanceof Map) {
     let n = HASH_TABLE_BYTES + MAP_ENTRY_BYTES * Math.max(2, value.size)
     for (const [k, v] of value) n += heapBytes(k) + heapBytes(v)

@@ -481,7 +481,7 @@ export class TieredCache {
    * fence with it (the first store to end removes the fence, which would refuse the other).
    */
   #storeOf(key: string): Promise<void> | undefined {
-    return this.#behind.size === 0 ? undefined : this.#behind.get(key)
+    return this.#behind.get(key)
   }
 
   /** What both tiers store of a value: its lifetime, tags, guards and the tags derived from it. */

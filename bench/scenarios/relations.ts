@@ -90,57 +90,89 @@ const articleInclude = {
 type Trace = Array<[key: string, result: unknown, kind: string]>
 
 /** The reads and writes, written as a Conduit backend writes them. */
+/** One read as a Conduit backend makes it: the perfect cache's key, and the model method and arguments. */
+export interface ReadQuery {
+  readonly key: string
+  readonly model: 'article' | 'member' | 'reply' | 'topic'
+  readonly operation: 'findUnique' | 'findMany' | 'count'
+  readonly args: Record<string, unknown>
+}
+
+const list = (key: string, where: object, page: number): ReadQuery[] => [
+  {
+    key: `list ${key} ${page}`,
+    model: 'article',
+    operation: 'findMany',
+    args: { where, orderBy: NEWEST, skip: page * PAGE, take: PAGE, include: articleInclude },
+  },
+  { key: `count ${key}`, model: 'article', operation: 'count', args: { where } },
+]
+
+/** The reads of each read kind (a list is two: its page and its count). */
+export const readQueries: Record<string, (op: Op) => ReadQuery[]> = {
+  article: (op) => [
+    {
+      key: `article ${op.a}`,
+      model: 'article',
+      operation: 'findUnique',
+      args: { where: { slug: slug(op.a) }, include: articleInclude },
+    },
+  ],
+  global: (op) => list('global', {}, op.n % 3),
+  topic: (op) => list(`topic ${op.n % TOPICS}`, { topics: { some: { name: topic(op.n % TOPICS) } } }, 0),
+  author: (op) => list(`author ${op.m}`, { author: { username: username(op.m) } }, 0),
+  favorited: (op) => list(`favorited ${op.m}`, { favoritedBy: { some: { username: username(op.m) } } }, 0),
+  feed: (op) => list(`feed ${op.m}`, { author: { followedBy: { some: { id: op.m } } } }, 0),
+  profile: (op) => [
+    {
+      key: `profile ${op.m}`,
+      model: 'member',
+      operation: 'findUnique',
+      args: { where: { username: username(op.m) }, include: { followedBy: { select: { id: true } } } },
+    },
+  ],
+  replies: (op) => [
+    {
+      key: `replies ${op.a}`,
+      model: 'reply',
+      operation: 'findMany',
+      args: {
+        where: { article: { slug: slug(op.a) } },
+        orderBy: NEWEST,
+        include: {
+          author: { select: { username: true, bio: true, image: true, followedBy: { select: { id: true } } } },
+        },
+      },
+    },
+  ],
+  topics: () => [
+    {
+      key: 'topics',
+      model: 'topic',
+      operation: 'findMany',
+      args: { orderBy: { articles: { _count: 'desc' } }, take: 10, select: { name: true } },
+    },
+  ],
+}
+
+/** Runs one read on `db`. */
+export function runRead(db: Client, query: ReadQuery): Promise<unknown> {
+  const delegate = db[query.model] as unknown as Record<string, (args: unknown) => Promise<unknown>>
+  return delegate[query.operation]!(query.args)
+}
+
+/** The reads and writes, written as a Conduit backend writes them. */
 export function operations(db: Client, state: RunState, trace?: Trace) {
-  const read = async (key: string, run: () => Promise<unknown>) => {
-    const result = await run()
+  const read = async (query: ReadQuery) => {
+    const result = await runRead(db, query)
     const kind = readKind.getStore() ?? '?'
-    trace?.push([key, result, kind])
+    trace?.push([query.key, result, kind])
     state.reads++
     state.kindReads.set(kind, (state.kindReads.get(kind) ?? 0) + 1)
   }
-  const list = (key: string, where: object, page: number) =>
-    Promise.all([
-      read(`list ${key} ${page}`, () =>
-        db.article.findMany({
-          where,
-          orderBy: NEWEST,
-          skip: page * PAGE,
-          take: PAGE,
-          include: articleInclude,
-        }),
-      ),
-      read(`count ${key}`, () => db.article.count({ where })),
-    ])
-  const reads: Record<string, (op: Op) => Promise<unknown>> = {
-    article: (op) =>
-      read(`article ${op.a}`, () => db.article.findUnique({ where: { slug: slug(op.a) }, include: articleInclude })),
-    global: (op) => list('global', {}, op.n % 3),
-    topic: (op) => list(`topic ${op.n % TOPICS}`, { topics: { some: { name: topic(op.n % TOPICS) } } }, 0),
-    author: (op) => list(`author ${op.m}`, { author: { username: username(op.m) } }, 0),
-    favorited: (op) => list(`favorited ${op.m}`, { favoritedBy: { some: { username: username(op.m) } } }, 0),
-    feed: (op) => list(`feed ${op.m}`, { author: { followedBy: { some: { id: op.m } } } }, 0),
-    profile: (op) =>
-      read(`profile ${op.m}`, () =>
-        db.member.findUnique({
-          where: { username: username(op.m) },
-          include: { followedBy: { select: { id: true } } },
-        }),
-      ),
-    replies: (op) =>
-      read(`replies ${op.a}`, () =>
-        db.reply.findMany({
-          where: { article: { slug: slug(op.a) } },
-          orderBy: NEWEST,
-          include: {
-            author: { select: { username: true, bio: true, image: true, followedBy: { select: { id: true } } } },
-          },
-        }),
-      ),
-    topics: () =>
-      read('topics', () =>
-        db.topic.findMany({ orderBy: { articles: { _count: 'desc' } }, take: 10, select: { name: true } }),
-      ),
-  }
+  const reads: Record<string, (op: Op) => Promise<unknown>> = Object.fromEntries(
+    Object.entries(readQueries).map(([kind, queries]) => [kind, (op: Op) => Promise.all(queries(op).map(read))]),
+  )
   const writes: Record<string, (op: Op) => Promise<unknown>> = {
     favorite: (op) =>
       db.article.update({

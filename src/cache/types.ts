@@ -32,7 +32,8 @@ export interface GetOrSetOptions<T = unknown> {
   readonly guards?: readonly string[]
   /**
    * Tags derived from the loaded value. Their versions are read when the value is stored, which
-   * is only sound when `guards` cover every write that could change them.
+   * is only sound when `guards` cover every write that could change them. L1 checks these tags
+   * against its own clock instead, and skips the guards of a value that has `lateTags`.
    */
   readonly lateTags?: (value: T) => readonly string[]
   /** @default 'cache-first' */

@@ -40,6 +40,8 @@ interface StoreEntry {
   readonly tags: readonly string[]
   readonly guards: readonly string[]
   readonly late: readonly string[]
+  /** Whether the caller derives late tags (`lateTags`): its guards then stand for them alone. */
+  readonly derived: boolean
 }
 
 /**
@@ -491,14 +493,22 @@ export class TieredCache {
       tags: options.tags ?? [],
       guards: options.guards ?? [],
       late: storedTags(checkTags('tags', options.lateTags?.(value) ?? [])),
+      derived: options.lateTags !== undefined,
     }
   }
 
+  /**
+   * L1 checks the late tags themselves against its clock: a write that moved one during the load
+   * (here, or on another instance and heard on the bus) bumped it after `seq`, and one heard later
+   * evicts the entry. So the guards of a value with late tags, which stand in for them where
+   * versions are not ordered (L2), are not checked here: a write to another row during the load
+   * refuses nothing. Guards given without `lateTags` are checked.
+   */
   #storeL1(key: string, value: unknown, entry: StoreEntry, seq: number | undefined): boolean {
-    const { life, tags, guards, late } = entry
+    const { life, tags, guards, late, derived } = entry
     const stored = this.#l1?.store(key, value, life, {
       tags: late.length > 0 ? [...tags, ...late] : tags,
-      guards,
+      ...(!derived && { guards }),
       capturedSeq: seq,
     })
     if (stored) this.#emitter?.emit('set', { key, tier: 'l1' })

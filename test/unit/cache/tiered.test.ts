@@ -100,6 +100,30 @@ describe('TieredCache over L1 only', () => {
     expect(await cache.get('k')).toBeUndefined()
   })
 
+  it('checks the late tags of a value against the L1 clock, not its guards', async () => {
+    const cache = new TieredCache()
+    const load = async (bump: string) => {
+      const gate = deferred()
+      const slow = cache.getOrSet(
+        'k',
+        async () => {
+          await gate.promise
+          return { id: 7 }
+        },
+        { guards: ['entity:User'], lateTags: (user) => [`record:User:${user.id}`] },
+      )
+      await cache.invalidateTags([bump])
+      gate.resolve()
+      await slow
+      return cache.get('k')
+    }
+    // Another row of the model written while it loads: the guard moved, the value's own tag did not.
+    expect(await load('entity:User')).toEqual({ id: 7 })
+    await cache.invalidateTags(['record:User:7'])
+    // Its own row written while it loads: not stored.
+    expect(await load('record:User:7')).toBeUndefined()
+  })
+
   it('invalidates exactly the tagged entries, keys and patterns', async () => {
     const cache = new TieredCache()
     await cache.set('ptc:User:id:1', 1, { tags: ['entity:User'] })

@@ -91,7 +91,10 @@ export function tieredCache(options?: TieredCacheOptions) {
       lag,
       ...(changes && { usable: () => changes.listening }),
     })
-    const hooks = new QueryHooks({ invalidate, dataModel, transactions, reads, chainReads })
+    // A write's lookups go through the chain under the cache, as its reads' loads do.
+    const lookup = (model: string, args: unknown) =>
+      (internals[delegateName(model)] as { findMany(args: unknown): Promise<unknown> }).findMany(args)
+    const hooks = new QueryHooks({ invalidate, dataModel, transactions, reads, chainReads, lookup })
     const onQuery = metrics ? (model: string | undefined) => metrics.query(model) : undefined
     const realExtends = (internals._originalClient as { $extends: Extends }).$extends
 

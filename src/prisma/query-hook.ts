@@ -5,7 +5,8 @@ import type { ChainReads } from './chain.ts'
 import { RAW_WRITE_OPERATIONS, READ_OPERATIONS, WRITE_OPERATIONS } from './operations.ts'
 import { withoutCacheArgs } from './read-plan.ts'
 import type { DataModel } from './schema/datamodel.ts'
-import { rawInvalidations, writeInvalidations } from './tags/write-invalidations.ts'
+import { rawInvalidations, type WritePlan, writeInvalidations, writePlan } from './tags/write-invalidations.ts'
+import { lookedUpTags, type WriteLookup } from './tags/write-lookups.ts'
 import { type TransactionScope, transactionKind } from './transactions.ts'
 
 /** What the query component of `$extends` hands its `$allOperations` hook. */
@@ -25,6 +26,11 @@ export interface QueryHookSetup {
   readonly transactions: TransactionScope
   readonly reads: CachedReads
   readonly chainReads: ChainReads
+  /**
+   * Runs a write's lookup (tags/write-lookups.ts) on the database, uncached: `findMany` of the
+   * model. Without it, writes invalidate the fallbacks.
+   */
+  readonly lookup?: (model: string, args: WriteLookup['args']) => Promise<unknown>
 }
 
 /**
@@ -68,13 +74,14 @@ export class QueryHooks {
     const raw = model === undefined
     if (raw ? !RAW_WRITE_OPERATIONS.has(operation) : !WRITE_OPERATIONS.has(operation)) return query(args)
     const { dataModel } = this.#setup
-    const tagsOf = (result: unknown) =>
-      raw ? rawInvalidations(dataModel) : writeInvalidations(dataModel, model, operation, args ?? {}, result)
     const outer = this.#writes.getStore()
     if (outer !== undefined) {
       // A hook of ours above this one invalidates once the write returns to it.
       return query(args).then((result) => {
-        for (const tag of tagsOf(result)) outer.add(tag)
+        const tags = raw
+          ? rawInvalidations(dataModel)
+          : writeInvalidations(dataModel, model, operation, args ?? {}, result)
+        for (const tag of tags) outer.add(tag)
         return result
       })
     }
@@ -84,18 +91,24 @@ export class QueryHooks {
       operation,
       transaction: transactionKind(internalParams) !== undefined,
     }
-    return this.#write(() => query(args), tagsOf, internalParams, cause)
+    // Inside a transaction a lookup would wait for the connection the transaction holds.
+    const lookups = !cause.transaction && this.#setup.lookup !== undefined
+    const planOf = (result: unknown): WritePlan =>
+      raw ? { tags: rawInvalidations(dataModel) } : writePlan(dataModel, model, operation, args ?? {}, result, lookups)
+    return this.#write(() => query(args), planOf, internalParams, cause)
   }
 
   async #write(
     run: () => Promise<unknown>,
-    tagsOf: (result: unknown) => readonly string[],
+    planOf: (result: unknown) => WritePlan,
     internalParams: unknown,
     cause: InvalidationCause,
   ): Promise<unknown> {
     const inner = new Set<string>()
     const result = await this.#writes.run(inner, run)
-    for (const tag of tagsOf(result)) inner.add(tag)
+    const plan = planOf(result)
+    for (const tag of plan.tags) inner.add(tag)
+    if (plan.lookups) for (const tag of await this.#lookUp(plan.lookups)) inner.add(tag)
     if (inner.size === 0) return result
     const tags = [...inner]
     // Inside a transaction: after commit, or never. Without our $transaction around it (a client
@@ -103,5 +116,19 @@ export class QueryHooks {
     if (cause.transaction && this.#setup.transactions.defer(tags, internalParams)) return result
     await this.#setup.invalidate(tags, cause)
     return result
+  }
+
+  /** The tags a write's lookups give, each lookup's fallback when it failed. */
+  async #lookUp(lookups: readonly WriteLookup[]): Promise<string[]> {
+    const lookup = this.#setup.lookup
+    const answers = await Promise.all(
+      lookups.map((l) =>
+        (lookup?.(l.model, l.args) ?? Promise.resolve(undefined)).then(
+          (rows) => (Array.isArray(rows) ? (rows as Record<string, unknown>[]) : undefined),
+          () => undefined,
+        ),
+      ),
+    )
+    return lookedUpTags(lookups, answers)
   }
 }

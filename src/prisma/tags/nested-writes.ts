@@ -19,6 +19,7 @@ import {
   rowSetValueTag,
   valueTag,
 } from './vocabulary.ts'
+import { lookupOtherKeys, WriteTags } from './write-lookups.ts'
 
 type Args = Record<string, unknown>
 
@@ -265,7 +266,24 @@ function link(
     // `set` also unlinks records it does not name.
     const items = (Array.isArray(arg) ? arg : [arg]).filter(isObject)
     const named: RecordIdentity = op === 'set' ? UNKNOWN_RECORD : (key) => namedBy(target, key, items)
-    linkChanged(tags, target, rel.inverse as string, named)
+    const inverse = rel.inverse as string
+    // The keys the items do not give are looked up once the write committed (write-lookups.ts).
+    const lookups = tags instanceof WriteTags ? tags.lookups : undefined
+    const found =
+      op !== 'set' && lookups
+        ? lookupOtherKeys(
+            target,
+            items,
+            (key, values) => linkTag(target.name, inverse, key.fields, values),
+            (key) => [linkKeyTag(target.name, inverse, key.fields), linkKeyGainTag(target.name, inverse, key.fields)],
+          )
+        : undefined
+    if (found) {
+      lookups?.push(found.lookup)
+      // A key the lookup gives tags of has none now (linkKeys builds its primary key afresh: compared by fields).
+      const looked = new Set(found.missing.map((key) => key.fields.join()))
+      linkChanged(tags, target, inverse, (key) => (looked.has(key.fields.join()) ? [] : named(key)))
+    } else linkChanged(tags, target, inverse, named)
     return
   }
   if (!rel.precise || !rel.holdsForeignKey) {

@@ -25,6 +25,7 @@ import {
   rowValueTag,
   valueTag,
 } from './vocabulary.ts'
+import { type WriteLookup, WriteTags } from './write-lookups.ts'
 
 type Args = Record<string, unknown>
 
@@ -51,11 +52,33 @@ export function writeInvalidations(
   args: unknown,
   result: unknown,
 ): string[] {
+  return writePlan(dm, model, operation, args, result, false).tags
+}
+
+/** What a write invalidates: `tags`, and what the rows of its `lookups` give (write-lookups.ts). */
+export interface WritePlan {
+  readonly tags: string[]
+  /** Absent when there are none (always, unless asked for). */
+  readonly lookups?: readonly WriteLookup[]
+}
+
+/**
+ * {@link writeInvalidations}, with the lookups that narrow some of its tags when `lookups` (the
+ * caller runs them after the write committed): their fallbacks are then not among `tags`.
+ */
+export function writePlan(
+  dm: DataModel,
+  model: string,
+  operation: string,
+  args: unknown,
+  result: unknown,
+  lookups: boolean,
+): WritePlan {
   const info = dm.model(model)
   if (!info || !WRITE_OPERATIONS.has(operation)) {
-    return [...new Set([modelTag(model), entityTag(model), ...rawInvalidations(dm)])]
+    return { tags: [...new Set([modelTag(model), entityTag(model), ...rawInvalidations(dm)])] }
   }
-  const tags = new Set<string>()
+  const tags = new WriteTags(lookups)
   const a = isObject(args) ? args : {}
   if (!recordLevel(info)) {
     tags.add(modelTag(model)).add(entityTag(model))
@@ -68,7 +91,8 @@ export function writeInvalidations(
   }
   // A database view can show any table; Prisma cannot tell which.
   for (const view of dm.views) tags.add(modelTag(view)).add(entityTag(view))
-  return [...tags]
+  const found = tags.lookups !== undefined && tags.lookups.length > 0 ? tags.lookups : undefined
+  return found ? { tags: [...tags], lookups: found } : { tags: [...tags] }
 }
 
 function recordWrite(dm: DataModel, info: ModelInfo, operation: string, a: Args, result: unknown, tags: Set<string>) {

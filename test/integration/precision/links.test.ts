@@ -71,6 +71,30 @@ describe.each(providers)('many-to-many links on %s', (provider) => {
     }
   })
 
+  it('a favorite naming the member by id keeps the lists and counts of other members named by username, and evicts its own', async () => {
+    const byUsername = (i: number) => ({ favoritedBy: { some: { username: w.m[i]!.username } } })
+    const list = (i: number) => (db: AnyPrisma) =>
+      db.article.findMany({ where: byUsername(i), orderBy: { id: 'asc' }, take: 10 })
+    const count = (i: number) => (db: AnyPrisma) => db.article.count({ where: byUsername(i) })
+    for (const [read, outcome] of [
+      [list(0), 'kept'],
+      [count(0), 'kept'],
+      [list(2), 'evicted'],
+      [count(2), 'evicted'],
+    ] as const) {
+      w = await p.world('fav-username')
+      expect(await p.outcome(read, favorite)).toBe(outcome)
+    }
+  })
+
+  it('a favorite inside a transaction, whose member it cannot look up, evicts the lists of every member by username', async () => {
+    w = await p.world('fav-tx')
+    const read = (db: AnyPrisma) =>
+      db.article.count({ where: { favoritedBy: { some: { username: w.m[0]!.username } } } })
+    const inTransaction = (db: AnyPrisma) => db.$transaction(async (tx) => favorite(tx as AnyPrisma))
+    expect(await p.outcome(read, inTransaction)).toBe('evicted')
+  })
+
   it('an unfavorite and a set act alike on both sides', async () => {
     w = await p.world('unfav')
     const unfavorite = (db: AnyPrisma) =>

@@ -298,6 +298,14 @@ export class MemoryCache {
     return this.#seq
   }
 
+  /** Whether one of `tags` was invalidated, or the cache cleared, since `capture()` returned `seq`. */
+  tagsMovedSince(seq: number, tags: readonly string[]): boolean {
+    if (seq >= this.#seq) return false
+    if (this.#floor > seq) return true
+    for (const tag of tags) if ((this.#tagBumps.get(tag) ?? 0) > seq) return true
+    return false
+  }
+
   /** Live entries (invalidated and expired ones are purged first: O(entries)). */
   get size(): number {
     this.#purge()

@@ -1,4 +1,5 @@
 import { Prisma } from '@prisma/client/extension'
+import { versionWitness } from '../cache/tiered/version-witness.ts'
 import type { InvalidationCause } from '../core/events.ts'
 import { CacheMetrics } from '../metrics/collector.ts'
 import { splitMetricsOption } from '../metrics/options.ts'
@@ -92,9 +93,18 @@ export function tieredCache(options?: TieredCacheOptions) {
       ...(changes && { usable: () => changes.listening }),
     })
     // A write's lookups go through the chain under the cache, as its reads' loads do.
-    const lookup = (model: string, args: unknown) =>
-      (internals[delegateName(model)] as { findMany(args: unknown): Promise<unknown> }).findMany(args)
-    const hooks = new QueryHooks({ invalidate, dataModel, transactions, reads, chainReads, lookup })
+    const lookup = (model: string, operation: 'findMany' | 'findUnique', args: unknown) =>
+      (internals[delegateName(model)] as Record<typeof operation, (args: unknown) => Promise<unknown>>)[operation](args)
+    const witness = versionWitness(l1, l2, instance !== undefined)
+    const hooks = new QueryHooks({
+      invalidate,
+      dataModel,
+      transactions,
+      reads,
+      chainReads,
+      lookup,
+      ...(witness && { witness }),
+    })
     const onQuery = metrics ? (model: string | undefined) => metrics.query(model) : undefined
     const realExtends = (internals._originalClient as { $extends: Extends }).$extends
 

@@ -1,10 +1,12 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
+import type { VersionWitness } from '../cache/tiered/version-witness.ts'
 import type { InvalidationCause } from '../core/events.ts'
 import type { CachedReads } from './cached-reads.ts'
 import type { ChainReads } from './chain.ts'
 import { RAW_WRITE_OPERATIONS, READ_OPERATIONS, WRITE_OPERATIONS } from './operations.ts'
 import { withoutCacheArgs } from './read-plan.ts'
 import type { DataModel } from './schema/datamodel.ts'
+import { type DeleteRead, deleteRead } from './tags/deleted-links.ts'
 import { rawInvalidations, type WritePlan, writeInvalidations, writePlan } from './tags/write-invalidations.ts'
 import { lookedUpTags, type WriteLookup } from './tags/write-lookups.ts'
 import { type TransactionScope, transactionKind } from './transactions.ts'
@@ -27,10 +29,13 @@ export interface QueryHookSetup {
   readonly reads: CachedReads
   readonly chainReads: ChainReads
   /**
-   * Runs a write's lookup (tags/write-lookups.ts) on the database, uncached: `findMany` of the
-   * model. Without it, writes invalidate the fallbacks.
+   * Runs a write's lookup on the database, uncached: `findMany` for tags/write-lookups.ts, and
+   * `findUnique` for the read a delete makes first (tags/deleted-links.ts). Without it, writes
+   * invalidate the fallbacks.
    */
-  readonly lookup?: (model: string, args: WriteLookup['args']) => Promise<unknown>
+  readonly lookup?: (model: string, operation: 'findMany' | 'findUnique', args: unknown) => Promise<unknown>
+  /** Tells a delete whether the links it read changed before it committed; without it, deletes read nothing. */
+  readonly witness?: VersionWitness
 }
 
 /**
@@ -93,9 +98,44 @@ export class QueryHooks {
     }
     // Inside a transaction a lookup would wait for the connection the transaction holds.
     const lookups = !cause.transaction && this.#setup.lookup !== undefined
+    const reading =
+      lookups && this.#setup.witness && model !== undefined && operation === 'delete'
+        ? deleteRead(dataModel, model, args)
+        : undefined
+    let read: unknown
+    const run = reading
+      ? () =>
+          this.#readingDelete(model, reading, () => query(args)).then((done) => {
+            read = done.read
+            return done.result
+          })
+      : () => query(args)
     const planOf = (result: unknown): WritePlan =>
-      raw ? { tags: rawInvalidations(dataModel) } : writePlan(dataModel, model, operation, args ?? {}, result, lookups)
-    return this.#write(() => query(args), planOf, internalParams, cause)
+      raw
+        ? { tags: rawInvalidations(dataModel) }
+        : writePlan(dataModel, model, operation, args ?? {}, result, lookups, read)
+    return this.#write(run, planOf, internalParams, cause)
+  }
+
+  /**
+   * A delete that reads its record's links first (tags/deleted-links.ts): `read` is what it found,
+   * kept only when no change of those links was seen from before the read until after the delete.
+   */
+  async #readingDelete(
+    model: string | undefined,
+    reading: DeleteRead,
+    run: () => Promise<unknown>,
+  ): Promise<{ result: unknown; read: unknown }> {
+    const { witness, lookup } = this.#setup
+    const snapshot = await witness?.snapshot(reading.watch)
+    const read =
+      snapshot && model !== undefined
+        ? await lookup?.(model, 'findUnique', reading.args).catch(() => undefined)
+        : undefined
+    const result = await run()
+    const kept =
+      read !== undefined && read !== null && snapshot !== undefined && (await witness?.unchanged(snapshot)) === true
+    return { result, read: kept ? read : undefined }
   }
 
   async #write(
@@ -123,7 +163,7 @@ export class QueryHooks {
     const lookup = this.#setup.lookup
     const answers = await Promise.all(
       lookups.map((l) =>
-        (lookup?.(l.model, l.args) ?? Promise.resolve(undefined)).then(
+        (lookup?.(l.model, 'findMany', l.args) ?? Promise.resolve(undefined)).then(
           (rows) => (Array.isArray(rows) ? (rows as Record<string, unknown>[]) : undefined),
           () => undefined,
         ),

@@ -8,6 +8,7 @@ import { fieldValues, foreignKeys, isObject, keyValuesFromWhere, linkKeys } from
 import {
   entityTag,
   fieldTag,
+  linkGainTag,
   linkKeyGainTag,
   linkKeyTag,
   linksTag,
@@ -72,7 +73,12 @@ export function linkChanged(
     if (values === undefined) {
       tags.add(linkKeyTag(info.name, relation, key.fields))
       if (!removedOnly) tags.add(linkKeyGainTag(info.name, relation, key.fields))
-    } else for (const v of values) tags.add(linkTag(info.name, relation, key.fields, v))
+    } else {
+      for (const v of values) {
+        tags.add(linkTag(info.name, relation, key.fields, v))
+        if (!removedOnly) tags.add(linkGainTag(info.name, relation, key.fields, v))
+      }
+    }
   }
 }
 
@@ -87,12 +93,14 @@ export function joinRowsChanged(
   info: ModelInfo,
   identity: RecordIdentity,
   deleted = false,
+  linked?: (rel: RelationInfo) => RecordIdentity | undefined,
 ): void {
   for (const rel of info.relations.values()) {
     if (!rel.implicitManyToMany) continue
     linkChanged(tags, info, rel.field, identity)
     const target = dm.model(rel.target)
-    if (target) linkChanged(tags, target, rel.inverse as string, UNKNOWN_RECORD, deleted)
+    // `linked`: the records it was linked to, when the write read them (deleted-links.ts).
+    if (target) linkChanged(tags, target, rel.inverse as string, linked?.(rel) ?? UNKNOWN_RECORD, deleted)
   }
 }
 
@@ -274,7 +282,10 @@ function link(
         ? lookupOtherKeys(
             target,
             items,
-            (key, values) => linkTag(target.name, inverse, key.fields, values),
+            (key, values) => [
+              linkTag(target.name, inverse, key.fields, values),
+              linkGainTag(target.name, inverse, key.fields, values),
+            ],
             (key) => [linkKeyTag(target.name, inverse, key.fields), linkKeyGainTag(target.name, inverse, key.fields)],
           )
         : undefined

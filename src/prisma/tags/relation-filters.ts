@@ -10,6 +10,7 @@ import {
   changedFieldTag,
   entityTag,
   fieldTag,
+  linkGainTag,
   linkKeyGainTag,
   linkKeyTag,
   linksTag,
@@ -142,7 +143,9 @@ function linkFilter(sink: TagSink, rel: RelationInfo, target: ModelInfo, where: 
   const inverse = rel.inverse as string
   const pin = recordLevel(target) ? preferredPin(target, where) : undefined
   if (pin?.key.unique) {
-    for (const v of pin.values) sink.tags.add(linkTag(target.name, inverse, pin.key.fields, v))
+    // A list that shows every row it could lose needs only the changes that can give a row a link.
+    const named = shown ? linkGainTag : linkTag
+    for (const v of pin.values) sink.tags.add(named(target.name, inverse, pin.key.fields, v))
     const fallback = shown ? linkKeyGainTag : linkKeyTag
     sink.tags.add(fallback(target.name, inverse, pin.key.fields))
   } else {

@@ -36,6 +36,9 @@
  *   bumped by a write that changed a row without knowing one of those values.
  * - `l:<Model>.<relation>:<fields>:<values>` ({@link linkTag}): which records the record named by
  *   `fields` = `values` is linked to through an implicit many-to-many relation field.
+ * - `l:<Model>.<relation>:<fields>:<values>+` ({@link linkGainTag}): the same, but not for the one
+ *   change that cannot give the record a link: the removal of its links to a row deleted at the
+ *   other end (a delete that read its links, deleted-links.ts).
  * - `L:<Model>.<relation>:<fields>` ({@link linkKeyTag}): the fallback of those `l:` tags, bumped
  *   by a link change whose record it cannot name by `fields`.
  * - `L:<Model>.<relation>:<fields>+` ({@link linkKeyGainTag}): the same fallback, but not for the one
@@ -69,6 +72,9 @@ export const rowValueTag = (model: string, fields: readonly string[], values: re
 export const fieldTag = (model: string, fields: readonly string[]): string => `f:${model}:${fields.join(',')}`
 export const linkTag = (model: string, relation: string, fields: readonly string[], values: readonly unknown[]) =>
   `l:${model}.${relation}:${fields.join(',')}:${recordId(values)}`
+/** {@link linkTag}, but not bumped when the record only loses links to rows deleted at the other end. */
+export const linkGainTag = (model: string, relation: string, fields: readonly string[], values: readonly unknown[]) =>
+  `${linkTag(model, relation, fields, values)}+`
 export const linkKeyTag = (model: string, relation: string, fields: readonly string[]): string =>
   `L:${model}.${relation}:${fields.join(',')}`
 export const linkKeyGainTag = (model: string, relation: string, fields: readonly string[]): string =>

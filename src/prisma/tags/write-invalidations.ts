@@ -4,6 +4,7 @@
  */
 import { WRITE_OPERATIONS } from '../operations.ts'
 import type { DataModel, ModelInfo, TrackedKey } from '../schema/datamodel.ts'
+import { linkedRecords } from './deleted-links.ts'
 import {
   changedFields,
   joinRowsChanged,
@@ -14,7 +15,7 @@ import {
   UNKNOWN_RECORD,
   walkData,
 } from './nested-writes.ts'
-import { fieldValues, isObject, keyValuesFromWhere, recordLevel } from './record-identity.ts'
+import { fieldValues, isObject, keyFromRecord, keyValuesFromWhere, recordLevel } from './record-identity.ts'
 import {
   changedFieldTag,
   changedTag,
@@ -73,6 +74,7 @@ export function writePlan(
   args: unknown,
   result: unknown,
   lookups: boolean,
+  read?: unknown,
 ): WritePlan {
   const info = dm.model(model)
   if (!info || !WRITE_OPERATIONS.has(operation)) {
@@ -87,7 +89,7 @@ export function writePlan(
     walkData(dm, info, a.data ?? a.update, tags, UNKNOWN_RECORD)
     if (operation === 'upsert') walkData(dm, info, a.create, tags, UNKNOWN_RECORD)
   } else {
-    recordWrite(dm, info, operation, a, result, tags)
+    recordWrite(dm, info, operation, a, result, tags, read)
   }
   // A database view can show any table; Prisma cannot tell which.
   for (const view of dm.views) tags.add(modelTag(view)).add(entityTag(view))
@@ -95,7 +97,15 @@ export function writePlan(
   return found ? { tags: [...tags], lookups: found } : { tags: [...tags] }
 }
 
-function recordWrite(dm: DataModel, info: ModelInfo, operation: string, a: Args, result: unknown, tags: Set<string>) {
+function recordWrite(
+  dm: DataModel,
+  info: ModelInfo,
+  operation: string,
+  a: Args,
+  result: unknown,
+  tags: Set<string>,
+  read: unknown,
+) {
   const M = info.name
   const fromResult =
     (row: unknown): KeyValues =>
@@ -159,7 +169,9 @@ function recordWrite(dm: DataModel, info: ModelInfo, operation: string, a: Args,
       const identity = contentChanged(info, [before, NO_ROW], tags)
       rowSetChanged(info, [before], tags)
       tags.add(changedTag(M))
-      joinRowsChanged(dm, tags, info, identity, true)
+      // What the delete read before it ran (deleted-links.ts), if it is the record it deleted.
+      const same = read !== undefined && sameRecord(info, read, result)
+      joinRowsChanged(dm, tags, info, identity, true, same ? (rel) => linkedRecords(dm, rel, read) : undefined)
       referential(dm, tags, M, 'delete')
       break
     }
@@ -253,6 +265,13 @@ function knownAs(states: readonly RowState[]): RecordIdentity {
 
 function either(first: KeyValues, second: KeyValues): KeyValues {
   return (key) => first(key) ?? second(key)
+}
+
+/** Whether two rows have the same primary key (both known). */
+function sameRecord(info: ModelInfo, a: unknown, b: unknown): boolean {
+  const x = keyFromRecord(info, a)
+  const y = keyFromRecord(info, b)
+  return x !== undefined && y !== undefined && sameValues(x, y)
 }
 
 const sameValues = (a: readonly unknown[], b: readonly unknown[]) =>

@@ -39,13 +39,13 @@ export class WriteTags extends Set<string> {
 
 /**
  * A lookup for the records `items` (unique `where`s, as a `connect` names them) by the keys of
- * `target` the items do not give, each tagged by `tag(key, values)`; `undefined` when no key is
+ * `target` the items do not give, each tagged by the tags of `tag(key, values)`; `undefined` when no key is
  * given by every item, or none is missing.
  */
 export function lookupOtherKeys(
   target: ModelInfo,
   items: readonly Record<string, unknown>[],
-  tag: (key: TrackedKey, values: unknown[]) => string,
+  tag: (key: TrackedKey, values: unknown[]) => readonly string[],
   fallback: (key: TrackedKey) => readonly string[],
 ): { lookup: WriteLookup; missing: readonly TrackedKey[] } | undefined {
   const keys = linkKeys(target)
@@ -74,7 +74,7 @@ export function lookupOtherKeys(
             const values = fieldValues(target, key.fields, row, 'result')
             if (values === undefined) return undefined
             // A null unique value names no record: no read finds the record by it.
-            if (!values.includes(null)) out.push(tag(key, values))
+            if (!values.includes(null)) out.push(...tag(key, values))
           }
         }
         return out

@@ -226,11 +226,14 @@ describe('relations inside data (W5–W7)', () => {
       sorted([
         'L:Post.tags',
         'l:Post.tags:id:5',
+        'l:Post.tags:id:5+',
         'L:Tag.posts',
         'L:Tag.posts:name',
         'L:Tag.posts:name+',
         'l:Tag.posts:id:1',
+        'l:Tag.posts:id:1+',
         'l:Tag.posts:id:2',
+        'l:Tag.posts:id:2+',
       ]),
     )
   })
@@ -299,10 +302,12 @@ describe('relations inside data (W5–W7)', () => {
         'v:Tag:name:"n"',
         'L:Post.tags',
         'l:Post.tags:id:1',
+        'l:Post.tags:id:1+',
         'L:Tag.posts',
         'L:Tag.posts:id',
         'L:Tag.posts:id+',
         'l:Tag.posts:name:"n"',
+        'l:Tag.posts:name:"n"+',
       ]),
     )
   })

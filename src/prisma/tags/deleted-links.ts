@@ -1,0 +1,81 @@
+/**
+ * A delete of one record reads, before it runs, the records it is linked to through implicit
+ * many-to-many relations: deleting an article removes its topic links, and without knowing which
+ * topics, the count of every topic's articles goes (`L:Topic.articles:name`). With them, only those
+ * topics' lists and counts go (README, "How invalidation works").
+ *
+ * The read runs outside the delete's statement, so a link added to the record in between would be
+ * removed unseen. It is seen instead through the tags every change of the record's links bumps,
+ * watched from before the read until the delete has committed (cache/tiered/version-witness.ts):
+ * when one moved, the delete invalidates as if it had read nothing.
+ */
+import type { DataModel, ModelInfo, RelationInfo } from '../schema/datamodel.ts'
+import type { RecordIdentity } from './nested-writes.ts'
+import { fieldValues, isObject, keyValuesFromWhere, linkKeys, recordLevel } from './record-identity.ts'
+import { entityTag, linkKeyTag, linkTag } from './vocabulary.ts'
+
+/** More linked records than this on one relation: that relation's other side gets its fallback. */
+const MAX_LINKS = 100
+
+/** What a delete reads before it runs, and the tags that tell whether what it read still holds. */
+export interface DeleteRead {
+  /** `findUnique` arguments: the record by the delete's `where`, its links' keys. */
+  readonly args: { readonly where: unknown; readonly select: Record<string, unknown> }
+  /** Bumped by every change of the record's links, from before the read until the delete commits. */
+  readonly watch: readonly string[]
+}
+
+/** The read of a `delete` of `model` by `where`; `undefined` when the model has no links to read. */
+export function deleteRead(dm: DataModel, model: string, args: unknown): DeleteRead | undefined {
+  const info = dm.model(model)
+  const where = isObject(args) ? args.where : undefined
+  if (!info || !recordLevel(info) || !isObject(where)) return undefined
+  const relations = linkRelations(dm, info)
+  if (relations.length === 0) return undefined
+  const select: Record<string, unknown> = {}
+  for (const field of info.primaryKey ?? []) select[field] = true
+  const watch = new Set<string>([entityTag(model)])
+  for (const rel of relations) {
+    const target = dm.model(rel.target) as ModelInfo
+    const fields: Record<string, true> = {}
+    for (const key of linkKeys(target)) for (const field of key.fields) fields[field] = true
+    select[rel.field] = { select: fields, take: MAX_LINKS + 1 }
+    // A change of these links names the record by a key the delete names it by, or bumps the
+    // fallback of a key it does not know the record by.
+    for (const key of linkKeys(info)) {
+      const values = keyValuesFromWhere(info, key, where)
+      if (values !== undefined) watch.add(linkTag(model, rel.field, key.fields, values))
+      watch.add(linkKeyTag(model, rel.field, key.fields))
+    }
+  }
+  return { args: { where, select }, watch: [...watch] }
+}
+
+/** The implicit many-to-many relations of `info` whose other side the tags can name. */
+function linkRelations(dm: DataModel, info: ModelInfo): RelationInfo[] {
+  return [...info.relations.values()].filter((rel) => {
+    const target = dm.model(rel.target)
+    return rel.implicitManyToMany && rel.precise && target !== undefined && recordLevel(target)
+  })
+}
+
+/**
+ * The records `row` (what {@link deleteRead} found) is linked to on `rel`, by every link key of
+ * the target; `undefined` when the read did not tell (too many, or a key missing).
+ */
+export function linkedRecords(dm: DataModel, rel: RelationInfo, row: unknown): RecordIdentity | undefined {
+  const target = dm.model(rel.target)
+  const linked = isObject(row) ? row[rel.field] : undefined
+  if (!target || !Array.isArray(linked) || linked.length > MAX_LINKS) return undefined
+  const byKey = new Map<string, unknown[][]>()
+  for (const key of linkKeys(target)) {
+    const tuples: unknown[][] = []
+    for (const item of linked) {
+      const values = isObject(item) ? fieldValues(target, key.fields, item, 'result') : undefined
+      if (values === undefined) return undefined
+      if (!values.includes(null)) tuples.push(values)
+    }
+    byKey.set(key.fields.join(), tuples)
+  }
+  return (key) => byKey.get(key.fields.join())
+}

@@ -4,6 +4,9 @@
  * topics, the count of every topic's articles goes (`L:Topic.articles:name`). With them, only those
  * topics' lists and counts go (README, "How invalidation works").
  *
+ * It reads the rows the delete cascades to as well (an article's replies), so that it invalidates
+ * them row by row rather than every read of their model.
+ *
  * The read runs outside the delete's statement, so a link added to the record in between would be
  * removed unseen. It is seen instead through the tags every change of the record's links bumps,
  * watched from before the read until the delete has committed (cache/tiered/version-witness.ts):
@@ -12,7 +15,7 @@
 import type { DataModel, ModelInfo, RelationInfo } from '../schema/datamodel.ts'
 import type { RecordIdentity } from './nested-writes.ts'
 import { fieldValues, isObject, keyValuesFromWhere, linkKeys, recordLevel } from './record-identity.ts'
-import { entityTag, linkKeyTag, linkTag } from './vocabulary.ts'
+import { changedFieldTag, entityTag, linkKeyTag, linkTag, rowSetTag } from './vocabulary.ts'
 
 /** More linked records than this on one relation: that relation's other side gets its fallback. */
 const MAX_LINKS = 100
@@ -31,10 +34,21 @@ export function deleteRead(dm: DataModel, model: string, args: unknown): DeleteR
   const where = isObject(args) ? args.where : undefined
   if (!info || !recordLevel(info) || !isObject(where)) return undefined
   const relations = linkRelations(dm, info)
-  if (relations.length === 0) return undefined
+  const cascades = cascadedRelations(dm, info) ?? []
+  if (relations.length === 0 && cascades.length === 0) return undefined
   const select: Record<string, unknown> = {}
   for (const field of info.primaryKey ?? []) select[field] = true
   const watch = new Set<string>([entityTag(model)])
+  for (const rel of cascades) {
+    const child = dm.model(rel.target) as ModelInfo
+    const fields: Record<string, true> = {}
+    for (const field of child.primaryKey ?? []) fields[field] = true
+    for (const key of child.keys) for (const field of key.fields) fields[field] = true
+    select[rel.field] = { select: fields, take: MAX_LINKS + 1 }
+    // A row that enters the record's children meanwhile is created (s:) or moved to it (c: of its key).
+    watch.add(entityTag(child.name)).add(rowSetTag(child.name))
+    for (const field of rel.fields) watch.add(changedFieldTag(child.name, field))
+  }
   for (const rel of relations) {
     const target = dm.model(rel.target) as ModelInfo
     const fields: Record<string, true> = {}
@@ -49,6 +63,35 @@ export function deleteRead(dm: DataModel, model: string, args: unknown): DeleteR
     }
   }
   return { args: { where, select }, watch: [...watch] }
+}
+
+/**
+ * The one-to-many relations whose rows a delete of a record of `info` cascades to, when the delete
+ * changes nothing else by its referential actions and each of their models can be named row by row
+ * (its rows change nothing further when deleted); `undefined` otherwise (the delete then gives the
+ * cascaded models whole, referential in nested-writes.ts).
+ */
+export function cascadedRelations(dm: DataModel, info: ModelInfo): RelationInfo[] | undefined {
+  const effects = dm.referentialEffects(info.name, 'delete').changed
+  if (effects.length === 0) return []
+  const cascades = [...info.relations.values()].filter(
+    (rel) => rel.precise && rel.isList && !rel.implicitManyToMany && !rel.holdsForeignKey && rel.onDelete === 'Cascade',
+  )
+  const named = new Set<string>()
+  for (const rel of cascades) {
+    const child = dm.model(rel.target)
+    if (!child || !recordLevel(child) || !child.primaryKey) return undefined
+    if (dm.referentialEffects(child.name, 'delete').changed.length > 0) return undefined
+    named.add(child.name)
+  }
+  return effects.every((m) => named.has(m)) ? cascades : undefined
+}
+
+/** The rows of `rel` that `row` (what {@link deleteRead} found) holds; `undefined` when the read did not tell. */
+export function cascadedRows(rel: RelationInfo, row: unknown): Record<string, unknown>[] | undefined {
+  const rows = isObject(row) ? row[rel.field] : undefined
+  if (!Array.isArray(rows) || rows.length > MAX_LINKS || !rows.every(isObject)) return undefined
+  return rows as Record<string, unknown>[]
 }
 
 /** The implicit many-to-many relations of `info` whose other side the tags can name. */

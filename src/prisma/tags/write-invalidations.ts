@@ -4,7 +4,7 @@
  */
 import { WRITE_OPERATIONS } from '../operations.ts'
 import type { DataModel, ModelInfo, TrackedKey } from '../schema/datamodel.ts'
-import { linkedRecords } from './deleted-links.ts'
+import { cascadedRelations, cascadedRows, linkedRecords } from './deleted-links.ts'
 import {
   changedFields,
   joinRowsChanged,
@@ -172,7 +172,7 @@ function recordWrite(
       // What the delete read before it ran (deleted-links.ts), if it is the record it deleted.
       const same = read !== undefined && sameRecord(info, read, result)
       joinRowsChanged(dm, tags, info, identity, true, same ? (rel) => linkedRecords(dm, rel, read) : undefined)
-      referential(dm, tags, M, 'delete')
+      if (!same || !cascadesDeleted(dm, info, read, tags)) referential(dm, tags, M, 'delete')
       break
     }
     case 'updateMany':
@@ -265,6 +265,28 @@ function knownAs(states: readonly RowState[]): RecordIdentity {
 
 function either(first: KeyValues, second: KeyValues): KeyValues {
   return (key) => first(key) ?? second(key)
+}
+
+/**
+ * The rows a delete cascaded to, from what it read first (deleted-links.ts), each as if deleted on
+ * its own; false, and nothing added, when they cannot all be named so.
+ */
+function cascadesDeleted(dm: DataModel, info: ModelInfo, read: unknown, tags: Set<string>): boolean {
+  const cascades = cascadedRelations(dm, info)
+  if (cascades === undefined) return false
+  const found = cascades.map((rel) => cascadedRows(rel, read))
+  if (found.some((rows) => rows === undefined)) return false
+  cascades.forEach((rel, i) => {
+    const child = dm.model(rel.target) as ModelInfo
+    for (const row of found[i] ?? []) {
+      const before: KeyValues = (key) => fieldValues(child, key.fields, row, 'result')
+      const identity = contentChanged(child, [before, NO_ROW], tags)
+      rowSetChanged(child, [before], tags)
+      tags.add(changedTag(child.name))
+      joinRowsChanged(dm, tags, child, identity, true)
+    }
+  })
+  return true
 }
 
 /** Whether two rows have the same primary key (both known). */

@@ -39,15 +39,39 @@ describe.each(providers)('deletes that read their links first on %s', (provider)
     }
   })
 
+  it('deleting an article evicts the replies it cascades to, row by row, and keeps the replies of other articles', async () => {
+    // World: reply 0 is on article 0 by member 1, reply 1 on article 1 by member 2.
+    const repliesOf = (a: number) => (db: AnyPrisma) =>
+      db.reply.findMany({ where: { articleId: w.articles[a]!.id }, orderBy: { id: 'asc' } })
+    const repliesBySlug = (a: number) => (db: AnyPrisma) =>
+      db.reply.findMany({ where: { article: { slug: w.articles[a]!.slug } }, orderBy: { id: 'asc' } })
+    const repliesBy = (m: number) => (db: AnyPrisma) =>
+      db.reply.findMany({ where: { authorId: w.m[m]!.id }, orderBy: { id: 'asc' } })
+    for (const [read, want] of [
+      [repliesOf(1), 'kept'],
+      [repliesBySlug(1), 'kept'],
+      [repliesBy(2), 'kept'],
+      [repliesBy(1), 'evicted'],
+      [repliesOf(0), 'evicted'],
+    ] as const) {
+      w = await p.world('delete-cascade')
+      expect(await p.outcome(read, unpublish(0))).toBe(want)
+    }
+  })
+
   it('a delete inside a transaction, which reads nothing first, evicts the counts of every topic', async () => {
     w = await p.world('delete-tx')
     const inTransaction = (db: AnyPrisma) => db.$transaction(async (tx) => unpublish(0)(tx as AnyPrisma))
     expect(await p.outcome(topicCount(1), inTransaction)).toBe('evicted')
   })
 
-  it('a link added between the read and the delete is seen, and the delete evicts every topic count', async () => {
+  /**
+   * Runs `meanwhile` (another instance's write, and a read the reader caches after it) when a delete
+   * of article 0 has read what it removes, before the delete runs; then the read must be evicted and
+   * equal the database. The read goes through the client under the cache, as a load does.
+   */
+  async function race(meanwhile: (other: AnyPrisma) => Promise<unknown>, read: (db: AnyPrisma) => Promise<unknown>) {
     const reader = p.a
-    const linker = p.b
     let between: (() => Promise<void>) | undefined
     /** Resolves when the reader hears another instance's write of this operation. */
     const heard = (operation: string) =>
@@ -59,8 +83,6 @@ describe.each(providers)('deletes that read their links first on %s', (provider)
         }
         reader.events.on('bus', listener)
       })
-    // Runs when the delete's read of the article's links has answered, before the delete runs: the
-    // read goes through the client under the cache, as a load does.
     const deleter = await cachedInstance(
       bed,
       provider,
@@ -80,28 +102,44 @@ describe.each(providers)('deletes that read their links first on %s', (provider)
           }) as unknown as AnyPrisma,
       },
     )
-    w = await p.world('delete-race')
     const onReader = reader.prisma as unknown as AnyPrisma
     between = async () => {
       between = undefined
-      // Another instance links article 0 to topic 1, and the reader caches topic 1's count with it.
-      const linked = heard('update')
-      await (linker.prisma as unknown as AnyPrisma).article.update({
-        where: { id: w.articles[0]!.id },
-        data: { topics: { connect: { id: w.topics[1]!.id } } },
-      })
-      await linked
-      expect(await topicCount(1)(onReader)).toBe(2)
+      const written = heard('create').then(() => 'create')
+      const updated = heard('update').then(() => 'update')
+      await meanwhile(p.b.prisma as unknown as AnyPrisma)
+      await Promise.race([written, updated])
+      await read(onReader)
       const warm = reader.counter.count
-      await topicCount(1)(onReader)
-      expect(reader.counter.count, 'the count with the new link is cached').toBe(warm)
+      await read(onReader)
+      expect(reader.counter.count, 'the read after the other write is cached').toBe(warm)
     }
     const delivered = heard('delete')
     await unpublish(0)(deleter.prisma as unknown as AnyPrisma)
     await delivered
-    expect(between).toBeUndefined()
+    expect(between, 'the other write ran between the read and the delete').toBeUndefined()
     const before = reader.counter.count
-    expect(await topicCount(1)(onReader)).toBe(1)
-    expect(reader.counter.count, 'the count was evicted').toBe(before + 1)
+    expect(await read(onReader)).toEqual(await read(reader.base))
+    expect(reader.counter.count, 'the read was evicted').toBe(before + 1)
+  }
+
+  it('a link added between the read and the delete is seen, and the delete evicts every topic count', async () => {
+    w = await p.world('delete-race')
+    await race(
+      (other) =>
+        other.article.update({
+          where: { id: w.articles[0]!.id },
+          data: { topics: { connect: { id: w.topics[1]!.id } } },
+        }),
+      topicCount(1),
+    )
+  })
+
+  it('a reply added between the read and the delete is seen, and the delete evicts every reply list', async () => {
+    w = await p.world('delete-race-reply')
+    await race(
+      (other) => other.reply.create({ data: { body: 'late', articleId: w.articles[0]!.id, authorId: w.m[3]!.id } }),
+      (db) => db.reply.findMany({ where: { authorId: w.m[3]!.id }, orderBy: { id: 'asc' } }),
+    )
   })
 })

@@ -137,6 +137,11 @@ try {
   log(
     `all        reads ${reads} hit ${((hits / reads) * 100).toFixed(1)}% perfect ${((perfect / reads) * 100).toFixed(1)}%`,
   )
+  const wideDeletes = (tag: string) =>
+    writeKinds.filter((kind, i) => kind === 'unpublish' && bumped[i]!.includes(tag)).length
+  log(
+    `deletes: ${writeKinds.filter((kind) => kind === 'unpublish').length}, of which wide on links ${wideDeletes('L:Topic.articles:name')}, on replies ${wideDeletes('a:Reply')}`,
+  )
   log('misses a perfect cache would not have, by read and cause:')
   for (const [why, n] of [...tally].sort((a, b) => b[1] - a[1]).slice(0, SHOW * 4))
     log(`${String(n).padStart(5)}  ${why}`)

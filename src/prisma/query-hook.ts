@@ -6,7 +6,7 @@ import type { ChainReads } from './chain.ts'
 import { RAW_WRITE_OPERATIONS, READ_OPERATIONS, WRITE_OPERATIONS } from './operations.ts'
 import { withoutCacheArgs } from './read-plan.ts'
 import type { DataModel } from './schema/datamodel.ts'
-import { type DeleteRead, deleteRead } from './tags/deleted-links.ts'
+import { type DeleteRead, deleteRead, stillRead, watchedTags } from './tags/deleted-links.ts'
 import { rawInvalidations, type WritePlan, writeInvalidations, writePlan } from './tags/write-invalidations.ts'
 import { lookedUpTags, type WriteLookup } from './tags/write-lookups.ts'
 import { type TransactionScope, transactionKind } from './transactions.ts'
@@ -119,7 +119,7 @@ export class QueryHooks {
 
   /**
    * A delete that reads its record's links first (tags/deleted-links.ts): `read` is what it found,
-   * kept only when no change of those links was seen from before the read until after the delete.
+   * less each relation a change of which was seen from before the read until after the delete.
    */
   async #readingDelete(
     model: string | undefined,
@@ -127,15 +127,15 @@ export class QueryHooks {
     run: () => Promise<unknown>,
   ): Promise<{ result: unknown; read: unknown }> {
     const { witness, lookup } = this.#setup
-    const snapshot = await witness?.snapshot(reading.watch)
+    const snapshot = await witness?.snapshot(watchedTags(reading))
     const read =
       snapshot && model !== undefined
         ? await lookup?.(model, 'findUnique', reading.args).catch(() => undefined)
         : undefined
     const result = await run()
-    const kept =
-      read !== undefined && read !== null && snapshot !== undefined && (await witness?.unchanged(snapshot)) === true
-    return { result, read: kept ? read : undefined }
+    if (read === undefined || read === null || snapshot === undefined || witness === undefined)
+      return { result, read: undefined }
+    return { result, read: stillRead(reading, read, await witness.moved(snapshot)) }
   }
 
   async #write(

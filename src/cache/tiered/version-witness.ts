@@ -16,8 +16,11 @@ import type { RedisCache } from '../redis/redis-cache.ts'
 export interface VersionWitness {
   /** The versions of `tags` now; `undefined` when they cannot be read (then nothing can be told). */
   snapshot(tags: readonly string[]): Promise<VersionSnapshot | undefined>
-  /** Whether no tag of `snapshot` was invalidated since it was taken; false when that cannot be told. */
-  unchanged(snapshot: VersionSnapshot): Promise<boolean>
+  /**
+   * The tags of `snapshot` invalidated since it was taken (empty: none); `undefined` when that
+   * cannot be told (every tag may have moved).
+   */
+  moved(snapshot: VersionSnapshot): Promise<ReadonlySet<string> | undefined>
 }
 
 export interface VersionSnapshot {
@@ -44,7 +47,10 @@ export function versionWitness(
 function l1Witness(l1: MemoryCache): VersionWitness {
   return {
     snapshot: async (tags) => ({ tags, at: l1.capture() }),
-    unchanged: async ({ tags, at }) => typeof at === 'number' && !l1.tagsMovedSince(at, tags),
+    moved: async ({ tags, at }) => {
+      if (typeof at !== 'number') return undefined
+      return new Set(tags.filter((tag) => l1.tagsMovedSince(at, [tag])))
+    },
   }
 }
 
@@ -59,6 +65,7 @@ function l2Witness(l2: RedisCache): VersionWitness {
       keys.push(key)
     }
   }
+  // Per group: its epoch, then the version of each tag.
   const read = async (tags: readonly string[]): Promise<string[]> => {
     const captures = await Promise.all(keys.map((key) => l2.capture(tags, key)))
     return captures.flatMap((c) => [c.epoch, ...tags.map((tag) => c.versions.get(tag) ?? '')])
@@ -71,14 +78,26 @@ function l2Witness(l2: RedisCache): VersionWitness {
         return undefined
       }
     },
-    unchanged: async ({ tags, at }) => {
-      if (typeof at === 'number') return false
+    moved: async ({ tags, at }) => {
+      if (typeof at === 'number') return undefined
+      let now: string[]
       try {
-        const now = await read(tags)
-        return now.length === at.length && now.every((v, i) => v !== '' && v === at[i])
+        now = await read(tags)
       } catch {
-        return false
+        return undefined
       }
+      if (now.length !== at.length) return undefined
+      const moved = new Set<string>()
+      const width = tags.length + 1
+      for (let g = 0; g < keys.length; g++) {
+        // A new epoch (Redis restarted or flushed): every version may have moved.
+        if (now[g * width] !== at[g * width] || now[g * width] === '') return undefined
+        tags.forEach((tag, i) => {
+          const v = now[g * width + 1 + i]
+          if (v === '' || v !== at[g * width + 1 + i]) moved.add(tag)
+        })
+      }
+      return moved
     },
   }
 }

@@ -24,8 +24,31 @@ const MAX_LINKS = 100
 export interface DeleteRead {
   /** `findUnique` arguments: the record by the delete's `where`, its links' keys. */
   readonly args: { readonly where: unknown; readonly select: Record<string, unknown> }
-  /** Bumped by every change of the record's links, from before the read until the delete commits. */
-  readonly watch: readonly string[]
+  /**
+   * Per relation read: the tags every change of what it read bumps (the record's links on it, or
+   * the rows it cascades to), watched from before the read until the delete commits.
+   */
+  readonly watch: ReadonlyMap<string, readonly string[]>
+}
+
+/**
+ * What the delete read, without the relations whose watched tags `moved` (all of them when that
+ * cannot be told, `moved` undefined): those then give their wide tags.
+ */
+export function stillRead(
+  reading: DeleteRead,
+  row: unknown,
+  moved: ReadonlySet<string> | undefined,
+): Record<string, unknown> | undefined {
+  if (!isObject(row) || moved === undefined) return undefined
+  const out: Record<string, unknown> = { ...row }
+  for (const [field, tags] of reading.watch) if (tags.some((tag) => moved.has(tag))) delete out[field]
+  return out
+}
+
+/** Every tag a {@link DeleteRead} watches. */
+export function watchedTags(reading: DeleteRead): string[] {
+  return [...new Set([...reading.watch.values()].flat())]
 }
 
 /** The read of a `delete` of `model` by `where`; `undefined` when the model has no links to read. */
@@ -38,7 +61,7 @@ export function deleteRead(dm: DataModel, model: string, args: unknown): DeleteR
   if (relations.length === 0 && cascades.length === 0) return undefined
   const select: Record<string, unknown> = {}
   for (const field of info.primaryKey ?? []) select[field] = true
-  const watch = new Set<string>([entityTag(model)])
+  const watch = new Map<string, string[]>()
   for (const rel of cascades) {
     const child = dm.model(rel.target) as ModelInfo
     const fields: Record<string, true> = {}
@@ -46,8 +69,9 @@ export function deleteRead(dm: DataModel, model: string, args: unknown): DeleteR
     for (const key of child.keys) for (const field of key.fields) fields[field] = true
     select[rel.field] = { select: fields, take: MAX_LINKS + 1 }
     // A row that enters the record's children meanwhile is created (s:) or moved to it (c: of its key).
-    watch.add(entityTag(child.name)).add(rowSetTag(child.name))
-    for (const field of rel.fields) watch.add(changedFieldTag(child.name, field))
+    const tags = [entityTag(model), entityTag(child.name), rowSetTag(child.name)]
+    for (const field of rel.fields) tags.push(changedFieldTag(child.name, field))
+    watch.set(rel.field, tags)
   }
   for (const rel of relations) {
     const target = dm.model(rel.target) as ModelInfo
@@ -56,13 +80,15 @@ export function deleteRead(dm: DataModel, model: string, args: unknown): DeleteR
     select[rel.field] = { select: fields, take: MAX_LINKS + 1 }
     // A change of these links names the record by a key the delete names it by, or bumps the
     // fallback of a key it does not know the record by.
+    const tags = [entityTag(model)]
     for (const key of linkKeys(info)) {
       const values = keyValuesFromWhere(info, key, where)
-      if (values !== undefined) watch.add(linkTag(model, rel.field, key.fields, values))
-      watch.add(linkKeyTag(model, rel.field, key.fields))
+      if (values !== undefined) tags.push(linkTag(model, rel.field, key.fields, values))
+      tags.push(linkKeyTag(model, rel.field, key.fields))
     }
+    watch.set(rel.field, tags)
   }
-  return { args: { where, select }, watch: [...watch] }
+  return { args: { where, select }, watch }
 }
 
 /**

@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { cachedInstance } from '../../support/cached.ts'
 import { type AnyPrisma, providers, Testbed } from '../../support/factory.ts'
@@ -63,6 +64,64 @@ describe.each(providers)('deletes that read their links first on %s', (provider)
     w = await p.world('delete-tx')
     const inTransaction = (db: AnyPrisma) => db.$transaction(async (tx) => unpublish(0)(tx as AnyPrisma))
     expect(await p.outcome(topicCount(1), inTransaction)).toBe('evicted')
+  })
+
+  it('in process only (no Redis), a delete keeps the counts of other topics and sees a link added meanwhile', async () => {
+    let between: (() => Promise<void>) | undefined
+    const solo = await cachedInstance(
+      bed,
+      provider,
+      { auto: true, redis: null },
+      {
+        under: (base) =>
+          base.$extends({
+            query: {
+              article: {
+                async findUnique({ args, query }) {
+                  const found = await query(args)
+                  await between?.()
+                  return found
+                },
+              },
+            },
+          }) as unknown as AnyPrisma,
+      },
+    )
+    const db = solo.prisma as unknown as AnyPrisma
+    const cached = async (read: (db: AnyPrisma) => Promise<unknown>) => {
+      await read(db)
+      const warm = solo.counter.count
+      await read(db)
+      expect(solo.counter.count, 'cached').toBe(warm)
+    }
+    const kept = async (read: (db: AnyPrisma) => Promise<unknown>) => {
+      const before = solo.counter.count
+      expect(await read(db)).toEqual(await read(solo.base))
+      return solo.counter.count === before
+    }
+    w = await p.world('delete-solo')
+    await cached(topicCount(1))
+    await unpublish(0)(db)
+    expect(await kept(topicCount(1)), 'a topic the article was not in').toBe(true)
+
+    w = await p.world('delete-solo-race')
+    // Run in the test's own async context: a write made inside the delete's would be taken as a
+    // part of it (its tags invalidated with the delete's).
+    const link = AsyncResource.bind(async () => {
+      await db.article.update({
+        where: { id: w.articles[0]!.id },
+        data: { topics: { connect: { id: w.topics[1]!.id } } },
+      })
+    })
+    const warm = AsyncResource.bind(() => cached(topicCount(1)))
+    between = async () => {
+      between = undefined
+      await link()
+      await warm()
+    }
+    await unpublish(0)(db)
+    expect(between).toBeUndefined()
+    expect(await kept(topicCount(1)), 'the topic linked meanwhile').toBe(false)
   })
 
   /**

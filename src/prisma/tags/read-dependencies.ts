@@ -319,28 +319,6 @@ function pivot(sink: TagSink, info: ModelInfo, where: unknown, root: LateNode): 
         return true
       }
       if (!fk.primary) sink.tags.add(fieldTag(info.name, fk.fields))
-      const tagOf = (v: unknown[]) => (fk.primary ? recordTag(info.name, v) : valueTag(info.name, fk.fields, v))
-      if (sink.resolutions) {
-        // The record's key from a lookup beside the load, rather than from the rows: an empty list
-        // then depends on the rows of that key, not on every row of the model.
-        const referenced = fk.fields.map((f) => rel.references[rel.fields.indexOf(f)] as string)
-        sink.resolutions.push({
-          model: target.name,
-          args: { where: inner, select: Object.fromEntries(referenced.map((f) => [f, true])), take: MAX_RESOLVED + 1 },
-          tags: (rows) => {
-            if (rows.length > MAX_RESOLVED) return undefined
-            const out: string[] = []
-            for (const row of rows) {
-              const values = fieldValues(target, referenced, row, 'result')
-              if (values === undefined) return undefined
-              if (!values.includes(null)) out.push(tagOf(values))
-            }
-            return out
-          },
-          guards: [modelTag(info.name)],
-        })
-        return true
-      }
       root.rules.push({
         keys: [
           { fields: fk.fields, tag: (v) => (fk.primary ? recordTag(info.name, v) : valueTag(info.name, fk.fields, v)) },

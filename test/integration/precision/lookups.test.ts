@@ -62,22 +62,6 @@ describe.each(providers)('reads narrowed by a lookup on %s', (provider) => {
     }
   })
 
-  it("an author's articles listed by username, empty or not: kept by another author's new article, evicted by theirs", async () => {
-    // Member 3 has written nothing; member 1 wrote article 1.
-    const list = (m: number) => (db: AnyPrisma) =>
-      db.article.findMany({ where: { author: { username: w.m[m]!.username } }, orderBy: { id: 'asc' } })
-    for (const [read, write, want] of [
-      [list(3), publish(0), 'kept'],
-      [list(1), publish(0), 'kept'],
-      [list(3), publish(3), 'evicted'],
-      [list(1), publish(1), 'evicted'],
-      [list(3), rename(3), 'evicted'],
-    ] as const) {
-      w = await p.world('author-list')
-      expect(await again(read, write)).toBe(want)
-    }
-  })
-
   it("a key's first load looks nothing up: another author's article evicts it", async () => {
     w = await p.world('author-count-first')
     const count = (db: AnyPrisma) => db.article.count({ where: { author: { username: w.m[1]!.username } } })

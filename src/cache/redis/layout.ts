@@ -5,10 +5,12 @@ import { escapeGlob } from '../keys.ts'
  *
  * Every key carries the hash tag of its entry's slot group, `{g}`, so that a script touches only
  * keys of one cluster slot: `prefix:{g}:key` (entry), `prefix:{g}:#v:tag` (tag version, one copy
- * per group), `prefix:{g}:#epoch`, `prefix:{g}:#ml` (max lifetime), `prefix:{g}:#f:key` (the
- * load fence of a key), `prefix:{g}:#lock:key` and `prefix:{g}:#wait:key` (stampede lock). The group of a key is a stable hash of it modulo
- * `groups`, so entries spread over `groups` slots (of a cluster's masters); a single server uses
- * one group, `{0}`. The bus channel, `prefix:#bus`, is not a key.
+ * per group), `prefix:{g}:#seq` (the sequence the group's versions are drawn from: outside `#v:`,
+ * so no tag's version key is it), `prefix:{g}:#epoch`, `prefix:{g}:#ml` (max lifetime),
+ * `prefix:{g}:#f:key` (the load fence of a key), `prefix:{g}:#lock:key` and `prefix:{g}:#wait:key`
+ * (stampede lock); an entry's key never starts with `#`. The group of a key is a stable hash of it
+ * modulo `groups`, so entries spread over `groups` slots (of a cluster's masters); a single server
+ * uses one group, `{0}`. The bus channel, `prefix:#bus`, is not a key.
  */
 export class KeyLayout {
   readonly prefix: string
@@ -45,6 +47,11 @@ export class KeyLayout {
 
   version(group: number, tag: string): string {
     return this.versionPrefix(group) + tag
+  }
+
+  /** The sequence the versions of group `group` are drawn from (docs/design.md, "Ordered versions"). */
+  sequence(group: number): string {
+    return `${this.base(group)}#seq`
   }
 
   epoch(group: number): string {

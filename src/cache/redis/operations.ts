@@ -23,10 +23,24 @@ export interface L2SetOptions {
    * refused if the key was invalidated since. @default not checked
    */
   readonly fence?: string
-  /** Tag versions captured before loading, checked but not stored. */
+  /**
+   * Tag versions captured before loading, checked but not stored: all of them without `seq`, and
+   * with it only when a late tag's version cannot tell whether it moved (see `seq`).
+   */
   readonly guards?: ReadonlyMap<string, string>
-  /** Tags whose versions are read when storing (sound only for a value known to be current). */
+  /**
+   * Tags whose versions are read when storing: sound for a value known to be current, or, for a
+   * loaded one, when `guards` cover every write that could move them (or `seq` is given).
+   */
   readonly tags?: readonly string[]
+  /**
+   * The sequence value captured with `captured` (`L2Capture.seq`), for a value whose `guards` stand
+   * only for its late `tags` (docs/design.md, "Ordered versions"): a late tag whose version is a
+   * sequence value is judged by it (above `seq`: bumped during the load, refused; otherwise
+   * unmoved), and the guards are checked only when one is missing or written by an older release.
+   * @default not given: every guard is checked
+   */
+  readonly seq?: string
   /** The value already serialized with `RedisCache.serialize`, to avoid doing it twice. */
   readonly payload?: string
   /**
@@ -44,6 +58,11 @@ export interface L2Capture {
   readonly versions: ReadonlyMap<string, string>
   readonly epoch: string
   readonly fence: string
+  /**
+   * The group's sequence value when the versions were read (S0, docs/design.md, "Ordered
+   * versions"): every version bumped after it is above it. Absent from an empty capture (`peek`).
+   */
+  readonly seq?: string
 }
 
 /** Options of one `RedisCache.get`. */

@@ -28,6 +28,14 @@ import {
 
 export type { RedisCacheOptions } from './redis-options.ts'
 
+/**
+ * `capture` with the sequence value S0 the script sent after the versions; without one (a script
+ * that sends none) it has no `seq`, and a store of it checks every guard.
+ */
+function withSeq(capture: L2Capture, seq: unknown): L2Capture {
+  return typeof seq === 'string' ? { ...capture, seq } : capture
+}
+
 /** The capture of a `peek` read (see `L2GetOptions.peek`). */
 const NOTHING_CAPTURED: L2Capture = { versions: new Map(), epoch: '', fence: '' }
 
@@ -53,7 +61,7 @@ const MAX_GROUPS = 1024
  */
 export class RedisCache {
   readonly prefix: string
-  /** Random per instance: it makes invalidation tokens unique and marks this instance's bus messages. */
+  /** Random per instance: it makes the epochs and fences it creates unique and marks its bus messages. */
   readonly instanceId = randomBytes(9).toString('base64url')
   /** The pub/sub channel of invalidations. */
   readonly channel: string
@@ -164,6 +172,7 @@ export class RedisCache {
     const redisKey = layout.base(group) + key
     const { lock } = options
     const keys = [redisKey, layout.epoch(group), layout.lock(key), layout.waiters(key), layout.fence(key)]
+    keys.push(layout.sequence(group))
     for (const tag of capture) keys.push(layout.version(group, tag))
     const now = this.#now()
     const args = [layout.versionPrefix(group), this.#candidate(), lock?.token ?? '', lock ? Math.ceil(lock.ttlMs) : 0]
@@ -175,16 +184,18 @@ export class RedisCache {
       if (captured) return captured
       const versions = new Map<string, string>()
       for (const [i, tag] of tags.entries()) versions.set(tag, String(reply[i + 4] ?? ''))
-      captured = { versions, epoch: String(reply[2] ?? ''), fence: String(reply[3] ?? '') }
+      captured = withSeq(
+        { versions, epoch: String(reply[2] ?? ''), fence: String(reply[3] ?? '') },
+        reply[4 + tags.length],
+      )
       return captured
     }
     const miss = async (): Promise<L2Read<T>> => {
       // A hit the script found valid but that is not (a foreign header): it sent no capture; read one.
-      const { versions, epoch, fence } =
-        reply.length > 2 || options.peek ? capturedNow() : await this.capture(tags, key)
+      const capture = reply.length > 2 || options.peek ? capturedNow() : await this.capture(tags, key)
       return lock && reply[0] === 0 && reply[1] !== -1
-        ? { hit: false, versions, epoch, fence, lock: reply[1] === 1 ? 'acquired' : 'busy' }
-        : { hit: false, versions, epoch, fence }
+        ? { hit: false, ...capture, lock: reply[1] === 1 ? 'acquired' : 'busy' }
+        : { hit: false, ...capture }
     }
     if (!hit) return miss()
     const raw = reply[1] as string
@@ -221,19 +232,20 @@ export class RedisCache {
     const capture = storedTags(checkTags('tags', tags))
     entryKey('key', key)
     const group = this.layout.group(key)
-    const keys = [this.layout.epoch(group), this.layout.fence(key)]
+    const keys = [this.layout.epoch(group), this.layout.fence(key), this.layout.sequence(group)]
     for (const tag of capture) keys.push(this.layout.version(group, tag))
     const args = [this.#candidate(), LOAD_WINDOW_MS]
     const reply = (await this.#script('capture', CAPTURE_SCRIPT, keys, args)) as string[]
     const versions = new Map<string, string>()
     for (const [i, tag] of tags.entries()) versions.set(tag, reply[i + 2] ?? '')
-    return { versions, epoch: reply[0] ?? '', fence: reply[1] ?? '' }
+    return withSeq({ versions, epoch: reply[0] ?? '', fence: reply[1] ?? '' }, reply[2 + tags.length])
   }
 
   /**
-   * Stores `value` unless the epoch, the load fence or a captured or guard version is not the one
-   * captured (it moved, or is missing); returns whether it stored. Expires in Redis after
-   * `ttl + swr + grace`.
+   * Stores `value` unless the epoch, the load fence or a captured version is not the one captured
+   * (it moved, or is missing), or a late tag moved since the capture: by its version against `seq`
+   * when it is ordered, by the guards otherwise (see {@link L2SetOptions.seq}). Returns whether it
+   * stored. Expires in Redis after `ttl + swr + grace`.
    */
   async set(key: string, value: unknown, options: L2SetOptions = {}): Promise<boolean> {
     entryKey('key', key)
@@ -250,7 +262,7 @@ export class RedisCache {
     const payload = options.payload ?? this.serialize(value)
     const { freshUntil, staleUntil, graceUntil } = windowAt(at, life)
     const args: (string | number)[] = [this.layout.versionPrefix(group), px, freshUntil, staleUntil, graceUntil]
-    args.push(options.epoch ?? '', options.fence ?? '', this.#candidate(), LOAD_WINDOW_MS, captured.size)
+    args.push(options.epoch ?? '', options.fence ?? '', options.seq ?? '', LOAD_WINDOW_MS, captured.size)
     for (const [tag, version] of captured) args.push(tag, version)
     args.push(guards.size)
     for (const [tag, version] of guards) args.push(tag, version)
@@ -260,6 +272,7 @@ export class RedisCache {
       this.layout.maxLifetime(group),
       this.layout.epoch(group),
       this.layout.fence(key),
+      this.layout.sequence(group),
     ]
     const stored = await this.#script('set', SET_SCRIPT, keys, args)
     return stored === 1
@@ -289,19 +302,19 @@ export class RedisCache {
   }
 
   /**
-   * Gives each tag a new version (every entry carrying it becomes a miss) in every slot group,
-   * deletes `keys` and their load fences (a load of one in flight cannot store its value), and
-   * publishes the invalidation on the bus channel: one script call per group, all sent at once (one
-   * round trip on a single server, where the script also publishes). If a group fails, the call
-   * fails (after publishing anyway, so other instances drop their L1): it is to be sent again
-   * whole, which is harmless since every call uses a new token. With `durable`, then waits for the
+   * Gives each tag a new version (every entry carrying it becomes a miss) in every slot group: the
+   * group's next sequence value, above every version given or captured there before. Deletes `keys`
+   * and their load fences (a load of one in flight cannot store its value), and publishes the
+   * invalidation on the bus channel: one script call per group, all sent at once (one round trip on
+   * a single server, where the script also publishes). If a group fails, the call fails (after
+   * publishing anyway, so other instances drop their L1): it is to be sent again whole, which is
+   * harmless since every call draws new versions. With `durable`, then waits for the
    * replicas (see {@link RedisCacheOptions.durable}). `cause` rides in the bus message.
    */
   async invalidate(given: readonly string[], keys: readonly string[] = [], cause?: InvalidationCause): Promise<void> {
     const tags = storedTags(checkTags('tags', given))
     const byGroup = this.#byGroup(keys)
     if (tags.length === 0 && keys.length === 0) return
-    const token = this.#candidate()
     const message = encodeBusMessage({ from: this.instanceId, tags, keys, ...(cause && { cause }) })
     const single = this.layout.groups === 1
     const replicas = this.#replicas()
@@ -311,10 +324,11 @@ export class RedisCache {
       const sent = await Promise.allSettled(
         groups.map((group) => {
           const inGroup = byGroup.get(group) ?? []
-          const args = [this.layout.versionPrefix(group), this.layout.base(group), token, VERSION_FLOOR_MS]
+          const args = [this.layout.versionPrefix(group), this.layout.base(group), VERSION_FLOOR_MS]
           args.push(tags.length, ...tags, inGroup.length, ...inGroup)
           args.push(single ? this.channel : '', single ? message : '')
-          return evalScript(this.#redis, INVALIDATE_SCRIPT, [this.layout.maxLifetime(group)], args)
+          const keys = [this.layout.maxLifetime(group), this.layout.sequence(group)]
+          return evalScript(this.#redis, INVALIDATE_SCRIPT, keys, args)
         }),
       )
       const failed = sent.find((outcome) => outcome.status === 'rejected')
@@ -389,8 +403,8 @@ export class RedisCache {
   }
 
   /**
-   * A value never used before, by any instance: the token of an invalidation, and what a script
-   * gives an epoch, a fence or a version it creates (so none can equal one an entry or a load recorded).
+   * A value never used before, by any instance: what a script gives an epoch or a fence it creates
+   * (so none can equal one a load recorded). Versions are sequence values instead (scripts.ts).
    */
   #candidate(): string {
     return `${this.instanceId}.${(this.#counter++).toString(36)}`

@@ -7,6 +7,12 @@ import type { RedisConnection } from './connection.ts'
  * and write is in entry.ts, the versioned tags and the server epoch they check in docs/design.md.
  * Version keys of the tags stored in an entry are only known after reading it, so the scripts
  * build them from the version-key prefix passed in ARGV[1].
+ *
+ * Versions are ordered per group (docs/design.md, "Ordered versions"): every version a script
+ * writes is a value of the group's sequence key (decimal, no leading zero), which only grows: an
+ * invalidation advances it, a capture reads it (S0) and gives the versions it creates that value.
+ * Values stay strings in Lua (a Lua number prints with 14 digits) and are compared by length, then
+ * as text.
  */
 export interface LuaScript {
   readonly source: string
@@ -18,12 +24,33 @@ function script(source: string): LuaScript {
 }
 
 /**
+ * The sequence of a group. `ordered(v)`: `v` is a sequence value. `sequence(key, current)`: the
+ * value of the sequence (`current`, when already read), started at Redis's clock in microseconds
+ * (exact as a Lua number until the year 2255) when missing (first use, evicted) or not a sequence value.
+ */
+const SEQUENCE = `
+local find = string.find
+local function ordered(v)
+  return v and find(v, '^[1-9]%d*$') ~= nil
+end
+local function sequence(key, current)
+  if current == nil then current = redis.call('GET', key) end
+  if ordered(current) then return current end
+  local t = redis.call('TIME')
+  current = string.format('%d', tonumber(t[1]) * 1000000 + tonumber(t[2]))
+  redis.call('SET', key, current)
+  return current
+end
+`
+
+/**
  * Shared helpers. `versions`: the values of these keys, `false` for a missing one (in chunks:
  * unpack has a stack limit). `ensure`: the value of a key, set to `candidate` (for `px` ms, when
- * given) if it is missing. `captured`: the versions of these keys, each missing one created with
- * `candidate` for `px` ms, so a load holds a version that no eviction can bring back.
+ * given) if it is missing. `captured`: the versions of these keys and the value S0 of the sequence
+ * (read with them), each missing version created with S0 for `px` ms, so a load holds a version
+ * that no eviction can bring back.
  */
-const HELPERS = `
+const HELPERS = `${SEQUENCE}
 local function versions(keys)
   local out = {}
   for i = 1, #keys, 500 do
@@ -38,29 +65,34 @@ local function ensure(key, candidate, px)
   if px then redis.call('SET', key, candidate, 'PX', px) else redis.call('SET', key, candidate) end
   return candidate
 end
-local function captured(keys, candidate, px)
+local function captured(keys, seq, px)
+  keys[#keys + 1] = seq
   local current = versions(keys)
+  local s0 = sequence(seq, current[#keys])
+  current[#keys] = nil
+  keys[#keys] = nil
   for i = 1, #keys do
     if not current[i] then
-      redis.call('SET', keys[i], candidate, 'PX', px)
-      current[i] = candidate
+      redis.call('SET', keys[i], s0, 'PX', px)
+      current[i] = s0
     end
   end
-  return current
+  return current, s0
 end
 `
 
 /**
  * get: KEYS[1] entry, KEYS[2] epoch, KEYS[3] lock, KEYS[4] lock waiters, KEYS[5] the key's load
- * fence, KEYS[6..] version keys of the tags to capture; ARGV[1] version-key prefix, ARGV[2]
- * candidate (the value of an epoch, fence or version this call creates), ARGV[3] lock token ('' =
- * do not lock), ARGV[4] lock ms, ARGV[5] the caller's clock (ms), ARGV[6] which header time ends
- * the entry for this read ('2' staleUntil, '3' graceUntil), ARGV[7] ms a created fence or version
- * lives (the longest load that may still store), ARGV[8] '1' to capture ('' when no load follows
- * the read: nothing is captured or created, and the replies below end after lock or raw).
- * Returns {1, raw} for a valid fresh entry (nothing is captured: no load follows it), {1, raw,
- * epoch, fence, captured...} for a valid entry past its fresh time (a refresh follows it); otherwise
- * {0, lock, epoch, fence, captured...} where lock is 1 when this call took the lock (SET NX PX), 0
+ * fence, KEYS[6] the group's sequence, KEYS[7..] version keys of the tags to capture; ARGV[1]
+ * version-key prefix, ARGV[2] candidate (the value of an epoch or fence this call creates), ARGV[3]
+ * lock token ('' = do not lock), ARGV[4] lock ms, ARGV[5] the caller's clock (ms), ARGV[6] which
+ * header time ends the entry for this read ('2' staleUntil, '3' graceUntil), ARGV[7] ms a created
+ * fence or version lives (the longest load that may still store), ARGV[8] '1' to capture ('' when
+ * no load follows the read: nothing is captured or created, and the replies below end after lock
+ * or raw). Returns {1, raw} for a valid fresh entry (nothing is captured: no load follows it),
+ * {1, raw, epoch, fence, captured..., S0} for a valid entry past its fresh time (a refresh follows
+ * it); otherwise {0, lock, epoch, fence, captured..., S0}, S0 being the sequence value (a version
+ * the capture creates gets it), where lock is 1 when this call took the lock (SET NX PX), 0
  * when another holder has it (the waiters key is then set, so the holder's release announces
  * itself), -1 when no lock was asked. An entry is valid when every version in its header is the
  * current one: a missing version (never invalidated, evicted, expired) is never current. An entry
@@ -117,11 +149,13 @@ ${HELPERS}
 local function capture(head)
   if ARGV[8] ~= '1' then return head end
   local keys = {}
-  for i = 6, #KEYS do keys[#keys + 1] = KEYS[i] end
+  for i = 7, #KEYS do keys[#keys + 1] = KEYS[i] end
   local px = tonumber(ARGV[7])
   head[#head + 1] = ensure(KEYS[2], ARGV[2])
   head[#head + 1] = ensure(KEYS[5], ARGV[2], px)
-  for _, version in ipairs(captured(keys, ARGV[2], px)) do head[#head + 1] = version end
+  local current, s0 = captured(keys, KEYS[6], px)
+  for _, version in ipairs(current) do head[#head + 1] = version end
+  head[#head + 1] = s0
   return head
 end
 -- Still set: a valid entry past its fresh time, a refresh follows (or past its end: a miss).
@@ -139,31 +173,44 @@ return capture({0, lock})
 `)
 
 /**
- * capture: KEYS[1] epoch, KEYS[2] load fence, KEYS[3..] version keys; ARGV[1] candidate, ARGV[2]
- * ms a created fence or version lives. Returns {epoch, fence, versions...}, missing ones created.
+ * capture: KEYS[1] epoch, KEYS[2] load fence, KEYS[3] the group's sequence, KEYS[4..] version keys;
+ * ARGV[1] candidate (of a created epoch or fence), ARGV[2] ms a created fence or version lives.
+ * Returns {epoch, fence, versions..., S0}, missing ones created (a version with S0, the sequence value).
  */
 export const CAPTURE_SCRIPT = script(`${HELPERS}
 local keys = {}
-for i = 3, #KEYS do keys[#keys + 1] = KEYS[i] end
+for i = 4, #KEYS do keys[#keys + 1] = KEYS[i] end
 local px = tonumber(ARGV[2])
 local out = {ensure(KEYS[1], ARGV[1]), ensure(KEYS[2], ARGV[1], px)}
-for _, version in ipairs(captured(keys, ARGV[1], px)) do out[#out + 1] = version end
+local current, s0 = captured(keys, KEYS[3], px)
+for _, version in ipairs(current) do out[#out + 1] = version end
+out[#out + 1] = s0
 return out
 `)
 
 /**
- * set: KEYS[1] entry, KEYS[2] max-lifetime key, KEYS[3] epoch, KEYS[4] load fence; ARGV:
- * version-key prefix, px, freshUntil, staleUntil, graceUntil, epoch, fence (each '' = not checked),
- * candidate, ms a created version lives at least, nCaptured, (tag, version)*, nGuards,
- * (tag, version)*, nLate, tag*, payload.
- * Stores nothing and returns 0 if the epoch, the fence or a captured or guard version is not the
- * one captured (moved, or missing: deleted, evicted, expired). Otherwise stores the entry with the
- * captured and late tags (guards are checked, not stored; a late tag's missing version is created),
- * makes every version it stores live at least as long as the entry, deletes the fence (the load it
- * guarded is done; it is deleted too when a store past the fence check is refused), raises the
- * max lifetime, returns 1.
+ * set: KEYS[1] entry, KEYS[2] max-lifetime key, KEYS[3] epoch, KEYS[4] load fence, KEYS[5] the
+ * group's sequence; ARGV: version-key prefix, px, freshUntil, staleUntil, graceUntil, epoch, fence,
+ * S0 (each '' = not checked), ms a created version lives at least, nCaptured, (tag, version)*,
+ * nGuards, (tag, version)*, nLate, tag*, payload.
+ * Stores nothing and returns 0 if the epoch, the fence or a captured version is not the one
+ * captured (moved, or missing: deleted, evicted, expired), or if a late tag's version is a
+ * sequence value above S0 (bumped during the load). The guards stand in for the late tags whose
+ * version cannot tell, and are checked (the same way as captured versions) only when there is one:
+ * a late version that is missing (created now, with the sequence's current value, which is at or
+ * above every token given so far, so no stale entry holds it) or not a sequence value (an older
+ * release's token); and always without S0, or when the sequence is behind S0 (lost since the
+ * capture, with the tokens it had counted). Otherwise stores the entry with the captured and late
+ * tags (guards are not stored), makes every version it stores live at least as long as the entry,
+ * deletes the fence (the load it guarded is done; it is deleted too when a store past the fence
+ * check is refused), raises the max lifetime, returns 1. Missing late versions are created even
+ * when it refuses, so the next load of the same rows is judged by order.
  */
 export const SET_SCRIPT = script(`${HELPERS}
+-- Sequence value a is above b.
+local function later(a, b)
+  return #a > #b or (#a == #b and a > b)
+end
 local vp = ARGV[1]
 local px = tonumber(ARGV[2])
 local header = {ARGV[3], ARGV[4], ARGV[5]}
@@ -173,7 +220,6 @@ local function refuse()
   return 0
 end
 if ARGV[6] ~= '' and redis.call('GET', KEYS[3]) ~= ARGV[6] then return refuse() end
-local candidate = ARGV[8]
 local created = math.max(px, tonumber(ARGV[9]))
 local i = 10
 local n = tonumber(ARGV[i]) i = i + 1
@@ -184,16 +230,46 @@ for _ = 1, n do
   header[#header + 1] = tag
   header[#header + 1] = version
 end
+local guards = i
+i = i + 1 + 2 * tonumber(ARGV[i])
 n = tonumber(ARGV[i]) i = i + 1
-for _ = 1, n do
-  if redis.call('GET', vp .. ARGV[i]) ~= ARGV[i + 1] then return refuse() end
-  i = i + 2
+local s0 = ordered(ARGV[8]) and ARGV[8] or nil
+local guarded = not s0
+if n > 0 then
+  local keys = {}
+  for k = 1, n do keys[k] = vp .. ARGV[i + k - 1] end
+  keys[n + 1] = KEYS[5]
+  local found = versions(keys)
+  local now = sequence(KEYS[5], found[n + 1])
+  -- Behind the capture: the sequence lost values since, and a version at or below S0 may be newer.
+  if s0 and later(s0, now) then
+    s0 = nil
+    guarded = true
+  end
+  local bumped = false
+  local length = s0 and #s0
+  for k = 1, n do
+    local version = found[k]
+    if not version then
+      guarded = true
+      version = now
+      redis.call('SET', keys[k], version, 'PX', created)
+    elseif not s0 or find(version, '.', 1, true) then
+      -- Every token of an older release has a dot (instance.counter); no sequence value has one.
+      guarded = true
+    elseif #version > length or (#version == length and version > s0) then
+      bumped = true
+    end
+    header[#header + 1] = ARGV[i]
+    header[#header + 1] = version
+    i = i + 1
+  end
+  if bumped then return refuse() end
 end
-n = tonumber(ARGV[i]) i = i + 1
-for _ = 1, n do
-  header[#header + 1] = ARGV[i]
-  header[#header + 1] = ensure(vp .. ARGV[i], candidate, created)
-  i = i + 1
+if guarded then
+  for g = guards + 1, guards + 2 * tonumber(ARGV[guards]), 2 do
+    if redis.call('GET', vp .. ARGV[g]) ~= ARGV[g + 1] then return refuse() end
+  end
 end
 for t = 4, #header, 2 do
   local key = vp .. header[t]
@@ -221,19 +297,31 @@ return 1
 `)
 
 /**
- * invalidate: KEYS[1] max-lifetime key; ARGV: version-key prefix, entry-key prefix, token,
- * floor ms, nTags, tag*, nKeys, key*, channel, message. Gives each tag the new token, for at least
- * as long as any entry can live, deletes the keys and their load fences (a load of one of them in
- * flight then cannot store) and publishes the message unless the channel is ''.
+ * invalidate: KEYS[1] max-lifetime key, KEYS[2] the group's sequence; ARGV: version-key prefix,
+ * entry-key prefix, floor ms, nTags, tag*, nKeys, key*, channel, message. Advances the sequence to
+ * the larger of its value + 1 and the clock, and gives each tag that value (its tags share it), for
+ * at least as long as any entry can live; deletes the keys and their load fences (a load of one of
+ * them in flight then cannot store) and publishes the message unless the channel is ''. Following
+ * the clock keeps a token above every earlier one even when the sequence lost its last values (an
+ * eviction; a failover whose replica had not received them), so a token is never given twice.
  */
 export const INVALIDATE_SCRIPT = script(`
-local vp, ep, token = ARGV[1], ARGV[2], ARGV[3]
-local px = math.max(tonumber(redis.call('GET', KEYS[1]) or '0') or 0, tonumber(ARGV[4]))
-local i = 5
+local vp, ep = ARGV[1], ARGV[2]
+local i = 4
 local n = tonumber(ARGV[i]) i = i + 1
-for _ = 1, n do
-  redis.call('SET', vp .. ARGV[i], token, 'PX', px)
-  i = i + 1
+if n > 0 then
+  local px = math.max(tonumber(redis.call('GET', KEYS[1]) or '0') or 0, tonumber(ARGV[3]))
+  -- The clock in microseconds (as SEQUENCE's), unless the sequence is at or past it already.
+  local last = tonumber(redis.call('GET', KEYS[2]) or '')
+  local t = redis.call('TIME')
+  local token = tonumber(t[1]) * 1000000 + tonumber(t[2])
+  if last and last >= token then token = last + 1 end
+  token = string.format('%d', token)
+  redis.call('SET', KEYS[2], token)
+  for _ = 1, n do
+    redis.call('SET', vp .. ARGV[i], token, 'PX', px)
+    i = i + 1
+  end
 end
 n = tonumber(ARGV[i]) i = i + 1
 local keys = {}

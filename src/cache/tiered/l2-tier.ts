@@ -33,6 +33,11 @@ export interface L2Store {
   readonly late: readonly string[]
   /** The versions read before loading, or `'now'` for a value known to be current. */
   readonly captured: L2Capture | 'now'
+  /**
+   * The caller derives `late` from the value (`lateTags`), so its guards stand for them alone: L2
+   * checks them only for a late tag whose version is not ordered. Otherwise every guard is checked.
+   */
+  readonly derived?: boolean
   /** When the value was loaded (see {@link L2Tier.now}); defaults to when it is sent. */
   readonly at?: number
 }
@@ -195,6 +200,7 @@ export class L2Tier {
         guards: pick(guards),
         epoch: captured === 'now' ? undefined : captured.epoch,
         fence: captured === 'now' ? undefined : captured.fence,
+        seq: captured !== 'now' && entry.derived === true ? captured.seq : undefined,
         tags: captured === 'now' ? [...tags, ...late] : late,
         payload,
         ...(entry.at !== undefined && { at: entry.at }),

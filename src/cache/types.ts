@@ -32,8 +32,9 @@ export interface GetOrSetOptions<T = unknown> {
   readonly guards?: readonly string[]
   /**
    * Tags derived from the loaded value. Their versions are read when the value is stored, which
-   * is only sound when `guards` cover every write that could change them. L1 checks these tags
-   * against its own clock instead, and skips the guards of a value that has `lateTags`.
+   * is only sound when `guards` cover every write that could change them. Both tiers check these
+   * tags by order instead (L1 against its clock, L2 against the sequence value its load captured),
+   * and consult the guards only where a version cannot tell (in L2, a missing version).
    */
   readonly lateTags?: (value: T) => readonly string[]
   /** @default 'cache-first' */

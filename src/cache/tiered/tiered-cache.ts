@@ -500,9 +500,10 @@ export class TieredCache {
   /**
    * L1 checks the late tags themselves against its clock: a write that moved one during the load
    * (here, or on another instance and heard on the bus) bumped it after `seq`, and one heard later
-   * evicts the entry. So the guards of a value with late tags, which stand in for them where
-   * versions are not ordered (L2), are not checked here: a write to another row during the load
-   * refuses nothing. Guards given without `lateTags` are checked.
+   * evicts the entry. So the guards of a value with late tags, which stand in for them only where a
+   * version cannot be ordered (in L2, a missing or an older release's version), are not checked
+   * here: a write to another row during the load refuses nothing. Guards given without `lateTags`
+   * are checked.
    */
   #storeL1(key: string, value: unknown, entry: StoreEntry, seq: number | undefined): boolean {
     const { life, tags, guards, late, derived } = entry

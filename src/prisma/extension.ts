@@ -92,9 +92,14 @@ export function tieredCache(options?: TieredCacheOptions) {
       lag,
       ...(changes && { usable: () => changes.listening }),
     })
-    // A write's lookups go through the chain under the cache, as its reads' loads do.
-    const lookup = (model: string, operation: 'findMany' | 'findUnique', args: unknown) =>
-      (internals[delegateName(model)] as Record<typeof operation, (args: unknown) => Promise<unknown>>)[operation](args)
+    // A write's lookups go through the chain under the cache, on its primary when read replicas are
+    // under the cache (`$primary()`): a replica behind the write would name values the records
+    // no longer hold, and what they changed would stay cached.
+    const primary = internals.$primary as (() => AnyClient) | undefined
+    const lookup = (model: string, operation: 'findMany' | 'findUnique', args: unknown) => {
+      const on = typeof primary === 'function' ? primary.call(internals) : internals
+      return (on[delegateName(model)] as Record<typeof operation, (args: unknown) => Promise<unknown>>)[operation](args)
+    }
     const witness = versionWitness(l1, l2, instance !== undefined)
     const hooks = new QueryHooks({
       invalidate,

@@ -89,3 +89,49 @@ describe.each(['replicas first', 'cache first'] as const)('read replicas, %s', (
     expect(await prisma.document.findUnique({ where: { id: doc.id } })).toEqual(updated)
   })
 })
+
+describe('read replicas under the cache, and the reads a write makes', () => {
+  // The replica is never caught up here: were a write's own reads sent to it, they would find
+  // nothing, and the write would fall back to its wide tags.
+  it('a delete reads its links on the primary, and keeps the counts of topics it was not in', async () => {
+    const { primary, prisma } = await setup('replicas first')
+    const [t0, t1] = [
+      await primary.topic.create({ data: { name: 'r-t0' } }),
+      await primary.topic.create({ data: { name: 'r-t1' } }),
+    ]
+    const author = await primary.member.create({ data: { username: 'r-a', email: 'r-a@x' } })
+    const article = await primary.article.create({
+      data: {
+        slug: 'r-a0',
+        title: 't',
+        description: 'd',
+        body: 'b',
+        authorId: author.id,
+        topics: { connect: [{ id: t0.id }] },
+      },
+    })
+    const count = () => prisma.article.count({ where: { topics: { some: { name: t1.name } } } })
+    await count()
+    const hits = prisma.$cache.stats().hits
+    await prisma.article.delete({ where: { slug: article.slug } })
+    await count()
+    expect(prisma.$cache.stats().hits, 'the count of a topic the article was not in is kept').toBe(hits + 1)
+  })
+
+  it('a favorite looks up the member on the primary, and keeps the lists of other members by username', async () => {
+    const { primary, prisma } = await setup('replicas first')
+    const [m0, m1] = [
+      await primary.member.create({ data: { username: 'r-m0', email: 'r-m0@x' } }),
+      await primary.member.create({ data: { username: 'r-m1', email: 'r-m1@x' } }),
+    ]
+    const article = await primary.article.create({
+      data: { slug: 'r-f0', title: 't', description: 'd', body: 'b', authorId: m0.id },
+    })
+    const count = () => prisma.article.count({ where: { favoritedBy: { some: { username: m1.username } } } })
+    await count()
+    const hits = prisma.$cache.stats().hits
+    await prisma.article.update({ where: { slug: article.slug }, data: { favoritedBy: { connect: { id: m0.id } } } })
+    await count()
+    expect(prisma.$cache.stats().hits, "another member's favorites are kept").toBe(hits + 1)
+  })
+})

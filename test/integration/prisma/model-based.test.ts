@@ -16,6 +16,7 @@ afterAll(() => bed.cleanup())
 describe.each(providers)('randomized model-based consistency on %s', (provider) => {
   it(`${OPS} seeded operations on two cached instances agree with the database`, async () => {
     const { hitRate } = await runModelCheck({ bed, provider, ops: OPS, seed: SEED })
-    expect(hitRate).toBeGreaterThan(0.2)
+    // That it caches at all: the ratio depends on the seed (21% for some at 5 000 operations).
+    expect(hitRate).toBeGreaterThan(0.15)
   })
 })

@@ -14,7 +14,7 @@ import type { ReplicaLag } from './replica-lag.ts'
 import type { DataModel } from './schema/datamodel.ts'
 import { cacheDependencies } from './tags/read-dependencies.ts'
 import { lookedUpRecord } from './tags/record-identity.ts'
-import { type Resolution, resolvedTags } from './tags/resolutions.ts'
+import { NOT_RUN, type Resolution, resolvedTags } from './tags/resolutions.ts'
 import { userTag } from './tags/vocabulary.ts'
 
 type AnyDelegate = Record<string, (args?: unknown) => unknown>
@@ -332,16 +332,19 @@ function withLookups(
   lookup: Lookup | undefined,
 ): { loader: () => Promise<unknown>; lateTags: ((value: unknown) => string[]) | undefined } {
   if (resolutions === undefined || lookup === undefined) return { loader: load, lateTags: own }
-  let answers: (Rows | undefined)[] | undefined
-  const loader = async () => {
-    const found = resolutions.map((r) =>
-      lookup(r).then(
-        (rows) => (Array.isArray(rows) ? (rows as Rows) : undefined),
-        () => undefined,
-      ),
+  let answers: (Rows | typeof NOT_RUN | undefined)[] | undefined
+  const run = (r: Resolution) =>
+    lookup(r).then(
+      (rows) => (Array.isArray(rows) ? (rows as Rows) : undefined),
+      () => undefined,
     )
+  const loader = async () => {
+    const found = resolutions.map((r) => (r.whenEmpty ? undefined : run(r)))
     const value = await load()
-    answers = await Promise.all(found)
+    const empty = value === null || (Array.isArray(value) && value.length === 0)
+    answers = await Promise.all(
+      resolutions.map((r, i) => (r.whenEmpty ? (empty ? run(r) : NOT_RUN) : (found[i] as Promise<Rows | undefined>))),
+    )
     return value
   }
   return { loader, lateTags: (value) => [...(own?.(value) ?? []), ...resolvedTags(resolutions, answers)] }

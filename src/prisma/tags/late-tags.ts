@@ -38,6 +38,8 @@ export interface LateRule {
   readonly whenNull?: string
   /** Every row names the same value (a filter pinned it); no rows, or rows that disagree, give the guard. */
   readonly single?: boolean
+  /** With `single`: no rows give nothing, a lookup run for an empty result tells (resolutions.ts, `whenEmpty`). */
+  readonly emptyTold?: boolean
 }
 
 /** Above this many tags, a rule gives its guard instead (an entry's tags are checked on every L2 hit). */
@@ -102,7 +104,9 @@ function visit(node: LateNode, rows: readonly Record<string, unknown>[], found: 
 }
 
 function collectSingles(node: LateNode, found: Map<LateRule, Set<string> | 'guard'>, out: Set<string>) {
-  for (const rule of node.rules) if (rule.single && !found.has(rule)) for (const guard of rule.guards) out.add(guard)
+  for (const rule of node.rules) {
+    if (rule.single && !rule.emptyTold && !found.has(rule)) for (const guard of rule.guards) out.add(guard)
+  }
   for (const child of node.children.values()) collectSingles(child, found, out)
 }
 

@@ -319,12 +319,34 @@ function pivot(sink: TagSink, info: ModelInfo, where: unknown, root: LateNode): 
         return true
       }
       if (!fk.primary) sink.tags.add(fieldTag(info.name, fk.fields))
+      const tagOf = (v: unknown[]) => (fk.primary ? recordTag(info.name, v) : valueTag(info.name, fk.fields, v))
+      // An empty result names no key: a lookup after the load finds the record's (later loads only),
+      // so an empty list depends on that key's rows rather than on every row of the model.
+      const emptyTold = sink.resolutions !== undefined
+      if (emptyTold) {
+        const referenced = fk.fields.map((f) => rel.references[rel.fields.indexOf(f)] as string)
+        sink.resolutions?.push({
+          model: target.name,
+          args: { where: inner, select: Object.fromEntries(referenced.map((f) => [f, true])), take: MAX_RESOLVED + 1 },
+          tags: (rows) => {
+            if (rows.length > MAX_RESOLVED) return undefined
+            const out: string[] = []
+            for (const row of rows) {
+              const values = fieldValues(target, referenced, row, 'result')
+              if (values === undefined) return undefined
+              if (!values.includes(null)) out.push(tagOf(values))
+            }
+            return out
+          },
+          guards: [modelTag(info.name)],
+          whenEmpty: true,
+        })
+      }
       root.rules.push({
-        keys: [
-          { fields: fk.fields, tag: (v) => (fk.primary ? recordTag(info.name, v) : valueTag(info.name, fk.fields, v)) },
-        ],
+        keys: [{ fields: fk.fields, tag: tagOf }],
         guards: [modelTag(info.name)],
         single: true,
+        ...(emptyTold && { emptyTold }),
       })
       return true
     }

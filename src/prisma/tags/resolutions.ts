@@ -26,7 +26,15 @@ export interface Resolution {
   readonly tags: (rows: readonly Record<string, unknown>[]) => string[] | undefined
   /** Captured before the load: every write that could move one of `tags` bumps one of them. */
   readonly guards: readonly string[]
+  /**
+   * Run only when the load found no rows (null, or an empty list), after it: the rows' own values
+   * tell the rest (a late rule's `emptyTold`). Not run, it gives nothing.
+   */
+  readonly whenEmpty?: boolean
 }
+
+/** The answer of a `whenEmpty` lookup that was not run (the load found rows). */
+export const NOT_RUN = 'not run' as const
 
 /** More rows than this: the lookup gives its guards (an entry's tags are checked on every L2 hit). */
 export const MAX_RESOLVED = 64
@@ -34,11 +42,12 @@ export const MAX_RESOLVED = 64
 /** The tags of every lookup: from its rows when it answered (`answers[i]`), else its guards. */
 export function resolvedTags(
   resolutions: readonly Resolution[],
-  answers: readonly (readonly Record<string, unknown>[] | undefined)[] | undefined,
+  answers: readonly (readonly Record<string, unknown>[] | typeof NOT_RUN | undefined)[] | undefined,
 ): string[] {
   const out: string[] = []
   resolutions.forEach((resolution, i) => {
     const rows = answers?.[i]
+    if (rows === NOT_RUN) return
     const tags = rows === undefined ? undefined : resolution.tags(rows)
     out.push(...(tags ?? resolution.guards))
   })

@@ -62,6 +62,48 @@ describe.each(providers)('reads narrowed by a lookup on %s', (provider) => {
     }
   })
 
+  it("an author's articles listed by username, empty or not: kept by another author's new article, evicted by theirs", async () => {
+    // Member 3 has written nothing; member 1 wrote article 1.
+    const list = (m: number) => (db: AnyPrisma) =>
+      db.article.findMany({ where: { author: { username: w.m[m]!.username } }, orderBy: { id: 'asc' } })
+    for (const [read, write, want] of [
+      [list(3), publish(0), 'kept'],
+      [list(1), publish(0), 'kept'],
+      [list(3), publish(3), 'evicted'],
+      [list(1), publish(1), 'evicted'],
+      [list(3), rename(3), 'evicted'],
+    ] as const) {
+      w = await p.world('author-list')
+      expect(await again(read, write)).toBe(want)
+    }
+  })
+
+  it('a list by a related unique value looks its key up only when it is empty', async () => {
+    w = await p.world('author-list-reads')
+    const db = p.a.prisma as unknown as AnyPrisma
+    const list = (m: number) =>
+      db.article.findMany({ where: { author: { username: w.m[m]!.username } }, orderBy: { id: 'asc' } })
+    for (const [m, reads] of [
+      [1, 1],
+      [3, 2],
+    ] as const) {
+      await list(m)
+      await p.a.prisma.$cache.clear()
+      const before = p.a.counter.count
+      await list(m)
+      expect(p.a.counter.count - before, `a later load of member ${m}'s list`).toBe(reads)
+    }
+  })
+
+  it('the replies of an article without any, by its slug: kept by a reply to another article', async () => {
+    w = await p.world('replies-empty')
+    const replies = (db: AnyPrisma) =>
+      db.reply.findMany({ where: { article: { slug: w.articles[2]!.slug } }, orderBy: { id: 'asc' } })
+    const reply = (db: AnyPrisma) =>
+      db.reply.create({ data: { body: 'r', articleId: w.articles[0]!.id, authorId: w.m[1]!.id } })
+    expect(await again(replies, reply)).toBe('kept')
+  })
+
   it("a key's first load looks nothing up: another author's article evicts it", async () => {
     w = await p.world('author-count-first')
     const count = (db: AnyPrisma) => db.article.count({ where: { author: { username: w.m[1]!.username } } })

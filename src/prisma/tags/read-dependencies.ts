@@ -243,24 +243,39 @@ function rowsByRelatedKeys(sink: TagSink, info: ModelInfo, where: unknown): bool
       if (!sink.resolutions || !lookupNarrows(sink.dm, target, inner, pin)) continue
       sink.tags.add(rowSetFieldTag(M, fk.fields))
       sink.resolutions.push({
-        model: target.name,
-        args: { where: inner, select: Object.fromEntries(fields.map((f) => [f, true])), take: MAX_RESOLVED + 1 },
-        tags: (rows) => {
-          if (rows.length > MAX_RESOLVED) return undefined
-          const out: string[] = []
-          for (const row of rows) {
-            const values = fieldValues(target, fields, row, 'result')
-            if (values === undefined) return undefined
-            if (!values.includes(null)) out.push(rowSetValueTag(M, fk.fields, values))
-          }
-          return out
-        },
+        ...keyLookup(target, inner, fields, (values) => rowSetValueTag(M, fk.fields, values)),
         guards: [rowSetTag(M)],
       })
       return true
     }
   }
   return false
+}
+
+/**
+ * A lookup of the `target` records `where` finds, selecting `fields`, each row tagged by `tag` of
+ * its values (a null value relates to nothing); too many rows, or a row without them, cannot tell.
+ */
+function keyLookup(
+  target: ModelInfo,
+  where: Args,
+  fields: readonly string[],
+  tag: (values: unknown[]) => string,
+): Pick<Resolution, 'model' | 'args' | 'tags'> {
+  return {
+    model: target.name,
+    args: { where, select: Object.fromEntries(fields.map((f) => [f, true])), take: MAX_RESOLVED + 1 },
+    tags: (rows) => {
+      if (rows.length > MAX_RESOLVED) return undefined
+      const out: string[] = []
+      for (const row of rows) {
+        const values = fieldValues(target, fields, row, 'result')
+        if (values === undefined) return undefined
+        if (!values.includes(null)) out.push(tag(values))
+      }
+      return out
+    },
+  }
 }
 
 /** The target's `where` of a to-one relation filter (`author: W` or `author: { is: W }`). */
@@ -326,18 +341,7 @@ function pivot(sink: TagSink, info: ModelInfo, where: unknown, root: LateNode): 
       if (emptyTold) {
         const referenced = fk.fields.map((f) => rel.references[rel.fields.indexOf(f)] as string)
         sink.resolutions?.push({
-          model: target.name,
-          args: { where: inner, select: Object.fromEntries(referenced.map((f) => [f, true])), take: MAX_RESOLVED + 1 },
-          tags: (rows) => {
-            if (rows.length > MAX_RESOLVED) return undefined
-            const out: string[] = []
-            for (const row of rows) {
-              const values = fieldValues(target, referenced, row, 'result')
-              if (values === undefined) return undefined
-              if (!values.includes(null)) out.push(tagOf(values))
-            }
-            return out
-          },
+          ...keyLookup(target, inner, referenced, tagOf),
           guards: [modelTag(info.name)],
           whenEmpty: true,
         })

@@ -100,7 +100,7 @@ export function tieredCache(options?: TieredCacheOptions) {
       const on = typeof primary === 'function' ? primary.call(internals) : internals
       return (on[delegateName(model)] as Record<typeof operation, (args: unknown) => Promise<unknown>>)[operation](args)
     }
-    const witness = versionWitness(l1, l2, instance !== undefined)
+    const witness = versionWitness(l1, l2, instance !== undefined, () => cache.l2Usable)
     const hooks = new QueryHooks({
       invalidate,
       dataModel,

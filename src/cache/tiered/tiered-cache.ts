@@ -110,6 +110,11 @@ export class TieredCache {
     return this.#l1?.trusted ?? false
   }
 
+  /** Whether L2 may be asked now: there is one, its breaker is closed, and it is owed no invalidation. */
+  get l2Usable(): boolean {
+    return this.#l2 !== undefined && this.#guard.allows() && (this.#outbox?.pending ?? 0) === 0
+  }
+
   /** Invalidations that L2 has not received yet. */
   get pendingInvalidations(): number {
     return this.#outbox?.pending ?? 0

@@ -38,8 +38,9 @@ export function versionWitness(
   l1: MemoryCache | undefined,
   l2: RedisCache | undefined,
   bus: boolean,
+  l2Usable: () => boolean = () => true,
 ): VersionWitness | undefined {
-  if (l2 !== undefined) return l2Witness(l2)
+  if (l2 !== undefined) return l2Witness(l2, l2Usable)
   if (l1 !== undefined && !bus) return l1Witness(l1)
   return undefined
 }
@@ -54,7 +55,8 @@ function l1Witness(l1: MemoryCache): VersionWitness {
   }
 }
 
-function l2Witness(l2: RedisCache): VersionWitness {
+/** `usable`: whether L2 may be asked now (its breaker closed); when not, nothing is snapshotted and no call waits. */
+function l2Witness(l2: RedisCache, usable: () => boolean): VersionWitness {
   // One key of each slot group: a capture reads the versions of the group of its key.
   const keys: string[] = []
   for (let i = 0, found = new Set<number>(); found.size < l2.layout.groups; i++) {
@@ -72,6 +74,7 @@ function l2Witness(l2: RedisCache): VersionWitness {
   }
   return {
     snapshot: async (tags) => {
+      if (!usable()) return undefined
       try {
         return { tags, at: await read(tags) }
       } catch {

@@ -2,6 +2,7 @@ import { AsyncResource } from 'node:async_hooks'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { cachedInstance } from '../../support/cached.ts'
 import { type AnyPrisma, providers, Testbed } from '../../support/factory.ts'
+import { RedisServer } from '../../support/redis-server.ts'
 import { type Pair, pair, type World } from './support.ts'
 
 /**
@@ -127,6 +128,25 @@ describe.each(providers)('deletes that read their links first on %s', (provider)
     await unpublish(0)(db)
     expect(between).toBeUndefined()
     expect(await kept(topicCount(1)), 'the topic linked meanwhile').toBe(false)
+  })
+
+  it('while Redis is down (its breaker open), a delete still works and reads nothing first', async () => {
+    const server = await RedisServer.start()
+    bed.defer(() => server.stop())
+    const solo = await cachedInstance(bed, provider, { auto: true, redis: server.url })
+    const db = solo.prisma as unknown as AnyPrisma
+    const readsFirst = async (a: number) => {
+      const from = solo.counter.operations.length
+      await unpublish(a)(db)
+      return solo.counter.operations.slice(from).includes('Article.findUnique')
+    }
+    w = await p.world('delete-down')
+    expect(await readsFirst(0), 'with Redis up').toBe(true)
+    const opened = new Promise<void>((resolve) => solo.events.once('breaker:open', () => resolve()))
+    await server.stop()
+    for (let i = 0; i < 5; i++) await db.member.findUnique({ where: { id: w.m[i % 4]!.id + 1_000_000 * (i + 1) } })
+    await opened
+    expect(await readsFirst(1), 'with the breaker open').toBe(false)
   })
 
   /**

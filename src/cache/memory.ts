@@ -192,6 +192,14 @@ export class MemoryCache {
     }
   }
 
+  /**
+   * The value held for `key` itself, not a copy, or `undefined`: only for a reader that neither
+   * changes nor hands it out (L2's store serializes the copy L1 just took, rather than a second one).
+   */
+  held(key: string): unknown {
+    return this.#lru.peek(key)?.value
+  }
+
   /** Whether a live entry exists, without copying it or touching its recency. */
   has(key: string): boolean {
     const entry = this.#lru.peek(key)

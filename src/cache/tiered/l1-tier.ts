@@ -156,6 +156,11 @@ export class L1Tier {
     }
   }
 
+  /** The value L1 holds for `key` itself (MemoryCache.held): never to be changed or handed out. */
+  held(key: string): unknown {
+    return this.#l1.held(key)
+  }
+
   /** Applied whether or not L1 is trusted: it must never keep what was invalidated. */
   invalidate(run: (l1: MemoryCache) => unknown): void {
     try {

@@ -454,9 +454,10 @@ export class TieredCache {
     const entry = this.#entry(value, options)
     const inL1 = this.#storeL1(key, value, entry, seq)
     if (inL1) this.#counters.sets++
-    // A copy, so L2 gets what was loaded whatever the caller does with the value; serialized and
-    // sent on the next turn of the event loop, so not even the socket write is on the read's path.
-    const copy = cloneValue(value)
+    // A copy, so L2 gets what was loaded whatever the caller does with the value (the one L1 just
+    // took, when it took one, which nothing changes); serialized and sent on the next turn of the
+    // event loop, so not even the socket write is on the read's path.
+    const copy = (inL1 ? this.#l1?.held(key) : undefined) ?? cloneValue(value)
     const l2 = this.#l2
     const at = l2.now()
     const store = new Promise<void>((resolve) => setImmediate(resolve))

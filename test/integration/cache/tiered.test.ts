@@ -303,11 +303,18 @@ describe('TieredCache over Redis', () => {
 
   it('keeps what L1 and L2 hold when a caller mutates a returned value', async () => {
     for (const l1 of [undefined, false as const]) {
-      const { cache } = await instance(nextPrefix(), l1 === false ? { l1 } : {})
+      const prefix = nextPrefix()
+      const { cache } = await instance(prefix, l1 === false ? { l1 } : {})
       const first = await cache.getOrSet('k', async () => ({ list: [1], name: 'a' }))
       first.list.push(2)
       first.name = 'mutated'
       await cache.settled() // L2 stores behind the read: what it stores was taken before the caller's changes
+      // What L2 holds, read by an instance without L1 (with L1, the store serializes L1's own copy).
+      const { cache: other } = await instance(prefix, { l1: false })
+      expect(await other.getOrSet('k', async () => ({ list: [] as number[], name: 'reloaded' }))).toEqual({
+        list: [1],
+        name: 'a',
+      })
       const second = await cache.getOrSet('k', async () => ({ list: [] as number[], name: 'reloaded' }))
       expect(second).toEqual({ list: [1], name: 'a' })
       second.list.push(3)

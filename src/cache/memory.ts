@@ -109,6 +109,9 @@ const TAG_BYTES = 44
 /** The tags array of an entry without tags, shared. */
 const NO_TAGS: readonly string[] = Object.freeze([])
 
+/** The key of {@link MemoryCache}'s method that gives a held value itself (tiered/l1-tier.ts). */
+export const HELD: unique symbol = Symbol('tieredCache.held')
+
 /** Past this many remembered invalidations, forget them and refuse every older capture instead. */
 const MAX_REMEMBERED_BUMPS = 100_000
 
@@ -195,8 +198,9 @@ export class MemoryCache {
   /**
    * The value held for `key` itself, not a copy, or `undefined`: only for a reader that neither
    * changes nor hands it out (L2's store serializes the copy L1 just took, rather than a second one).
+   * Keyed by a symbol the package does not export, so it is not part of the public class.
    */
-  held(key: string): unknown {
+  [HELD](key: string): unknown {
     return this.#lru.peek(key)?.value
   }
 

@@ -3,7 +3,7 @@ import type { Emitter } from '../../core/events.ts'
 import { estimateBytes } from '../../core/size.ts'
 import type { StatsCounters } from '../../core/stats.ts'
 import { capL1Lifetime, inSeconds, type Lifetime, remainingAt } from '../lifetime.ts'
-import type { MemoryCache, MemoryHit, MemorySetOptions } from '../memory.ts'
+import { HELD, type MemoryCache, type MemoryHit, type MemorySetOptions } from '../memory.ts'
 import type { Bus } from '../redis/bus.ts'
 import type { L2Read } from '../redis/operations.ts'
 import type { RedisCache } from '../redis/redis-cache.ts'
@@ -158,7 +158,7 @@ export class L1Tier {
 
   /** The value L1 holds for `key` itself (MemoryCache.held): never to be changed or handed out. */
   held(key: string): unknown {
-    return this.#l1.held(key)
+    return this.#l1[HELD](key)
   }
 
   /** Applied whether or not L1 is trusted: it must never keep what was invalidated. */

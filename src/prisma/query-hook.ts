@@ -7,6 +7,7 @@ import { RAW_WRITE_OPERATIONS, READ_OPERATIONS, WRITE_OPERATIONS } from './opera
 import { withoutCacheArgs } from './read-plan.ts'
 import type { DataModel } from './schema/datamodel.ts'
 import { type DeleteRead, deleteRead, stillRead, watchedTags } from './tags/deleted-links.ts'
+import { disconnectRead } from './tags/disconnect-reads.ts'
 import { rawInvalidations, type WritePlan, writeInvalidations, writePlan } from './tags/write-invalidations.ts'
 import { lookedUpTags, type WriteLookup } from './tags/write-lookups.ts'
 import { type TransactionScope, transactionKind } from './transactions.ts'
@@ -99,13 +100,17 @@ export class QueryHooks {
     // Inside a transaction a lookup would wait for the connection the transaction holds.
     const lookups = !cause.transaction && this.#setup.lookup !== undefined
     const reading =
-      lookups && this.#setup.witness && model !== undefined && operation === 'delete'
-        ? deleteRead(dataModel, model, args)
+      lookups && this.#setup.witness && model !== undefined
+        ? operation === 'delete'
+          ? deleteRead(dataModel, model, args)
+          : operation === 'update'
+            ? disconnectRead(dataModel, model, args)
+            : undefined
         : undefined
     let read: unknown
     const run = reading
       ? () =>
-          this.#readingDelete(model, reading, () => query(args)).then((done) => {
+          this.#readingWrite(model, reading, () => query(args)).then((done) => {
             read = done.read
             return done.result
           })
@@ -118,10 +123,12 @@ export class QueryHooks {
   }
 
   /**
-   * A delete that reads its record's links first (tags/deleted-links.ts): `read` is what it found,
-   * less each relation a change of which was seen from before the read until after the delete.
+   * A write that reads first what it changes (a delete its links and cascaded rows,
+   * tags/deleted-links.ts; an update which records it disconnects are linked, disconnect-reads.ts):
+   * `read` is what it found, less each relation a change of which was seen from before the read
+   * until after the write.
    */
-  async #readingDelete(
+  async #readingWrite(
     model: string | undefined,
     reading: DeleteRead,
     run: () => Promise<unknown>,

@@ -5,6 +5,7 @@
 import { WRITE_OPERATIONS } from '../operations.ts'
 import type { DataModel, ModelInfo, TrackedKey } from '../schema/datamodel.ts'
 import { cascadedRelations, cascadedRows, linkedRecords } from './deleted-links.ts'
+import { withoutUnlinked } from './disconnect-reads.ts'
 import {
   changedFields,
   joinRowsChanged,
@@ -160,7 +161,10 @@ function recordWrite(
         joinRowsChanged(dm, tags, info, identity)
       }
       referential(dm, tags, M, 'update', changed)
-      walkData(dm, info, data, tags, identity)
+      // Disconnects of records the update read were not linked change nothing (disconnect-reads.ts).
+      const readFirst =
+        operation === 'update' && read !== undefined && sameRecord(info, read, result) ? read : undefined
+      walkData(dm, info, readFirst === undefined ? data : withoutUnlinked(dm, info, data, readFirst), tags, identity)
       if (operation === 'upsert') walkData(dm, info, a.create, tags, identity)
       break
     }

@@ -149,6 +149,54 @@ describe.each(providers)('deletes that read their links first on %s', (provider)
     expect(await readsFirst(1), 'with the breaker open').toBe(false)
   })
 
+  it('a favorite added between the read and an unfavorite of the same pair is seen, and the unfavorite evicts', async () => {
+    let between: (() => Promise<void>) | undefined
+    const reader = p.a
+    const writer = await cachedInstance(bed, provider, { auto: true }, { under: afterArticleRead(() => between?.()) })
+    w = await p.world('unfav-race')
+    const favorites = (db: AnyPrisma) =>
+      db.article.findUnique({ where: { slug: w.articles[0]!.slug }, include: { favoritedBy: true } })
+    const onReader = reader.prisma as unknown as AnyPrisma
+    const heard = (operation: string) =>
+      new Promise<void>((resolve) => {
+        const listener = (message: { cause?: { operation?: string } }) => {
+          if (message.cause?.operation !== operation) return
+          reader.events.off('bus', listener)
+          resolve()
+        }
+        reader.events.on('bus', listener)
+      })
+    between = async () => {
+      between = undefined
+      // Another instance makes member 2 favorite article 0; the reader caches the article with it.
+      const linked = heard('update')
+      await (p.b.prisma as unknown as AnyPrisma).article.update({
+        where: { id: w.articles[0]!.id },
+        data: { favoritedBy: { connect: { id: w.m[2]!.id } } },
+      })
+      await linked
+      await favorites(onReader)
+      const warm = reader.counter.count
+      await favorites(onReader)
+      expect(reader.counter.count, 'cached with the new favorite').toBe(warm)
+      // The next update the reader hears is the unfavorite's.
+      delivered = heard('update')
+    }
+    let delivered: Promise<void> | undefined
+    const onWriter = writer.prisma as unknown as AnyPrisma
+    await onWriter.article.update({
+      where: { slug: w.articles[0]!.slug },
+      data: { favoritedBy: { disconnect: { id: w.m[2]!.id } } },
+    })
+    // An unfavorite taken for a change of nothing would send no message: this write's comes after it.
+    await onWriter.member.update({ where: { id: w.m[3]!.id }, data: { bio: 'later' } })
+    await delivered
+    expect(between).toBeUndefined()
+    const before = reader.counter.count
+    expect(await favorites(onReader)).toEqual(await favorites(reader.base))
+    expect(reader.counter.count, 'evicted').toBe(before + 1)
+  })
+
   /**
    * Runs `meanwhile` (another instance's write, and a read the reader caches after it) when a delete
    * of article 0 has read what it removes, before the delete runs; then the read must be evicted and

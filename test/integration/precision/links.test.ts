@@ -95,6 +95,34 @@ describe.each(providers)('many-to-many links on %s', (provider) => {
     expect(await p.outcome(read, inTransaction)).toBe('evicted')
   })
 
+  it('an unfavorite of an article the member had not favorited changes nothing, and keeps both sides', async () => {
+    // World: member 0 favorited article 1 only.
+    const unfavorite = (article: number) => (db: AnyPrisma) =>
+      db.article.update({
+        where: { slug: w.articles[article]!.slug },
+        data: { favoritedBy: { disconnect: { id: w.m[0]!.id } } },
+      })
+    const article = (a: number) => (db: AnyPrisma) =>
+      db.article.findUnique({ where: { slug: w.articles[a]!.slug }, include: { favoritedBy: true } })
+    const favoritesOf = (db: AnyPrisma) =>
+      db.article.count({ where: { favoritedBy: { some: { username: w.m[0]!.username } } } })
+    // A write that changes nothing sends no message to wait for: a write of another record follows
+    // it, and its message, sent after any the unfavorite sent, is the one waited for.
+    const then = (write: (db: AnyPrisma) => Promise<unknown>) => async (db: AnyPrisma) => {
+      await write(db)
+      await db.member.update({ where: { id: w.m[3]!.id }, data: { bio: `bio ${Math.random()}` } })
+    }
+    for (const [read, write, want] of [
+      [article(0), then(unfavorite(0)), 'kept'],
+      [favoritesOf, then(unfavorite(0)), 'kept'],
+      [article(1), then(unfavorite(1)), 'evicted'],
+      [favoritesOf, then(unfavorite(1)), 'evicted'],
+    ] as const) {
+      w = await p.world('unfav-none')
+      expect(await p.outcome(read, write)).toBe(want)
+    }
+  })
+
   it('an unfavorite and a set act alike on both sides', async () => {
     w = await p.world('unfav')
     const unfavorite = (db: AnyPrisma) =>

@@ -159,14 +159,7 @@ function pick(record: unknown, fields: readonly string[]): unknown {
   return value
 }
 
-type FluentClass = new (
-  run: Run,
-  direct: DirectQuery,
-  dataModel: DataModel,
-  reissue: Reissue,
-  args: Args,
-  dataPath: readonly string[],
-) => CachedPrismaPromise<unknown>
+type FluentClass = new (...args: ConstructorParameters<typeof FluentPromise<unknown>>) => CachedPrismaPromise<unknown>
 const classes = new WeakMap<DataModel, Map<string, FluentClass>>()
 
 /** The fluent promise of `model`: one method per relation, on the prototype. */

@@ -78,17 +78,23 @@ export function deleteRead(dm: DataModel, model: string, args: unknown): DeleteR
     const fields: Record<string, true> = {}
     for (const key of linkKeys(target)) for (const field of key.fields) fields[field] = true
     select[rel.field] = { select: fields, take: MAX_LINKS + 1 }
-    // A change of these links names the record by a key the delete names it by, or bumps the
-    // fallback of a key it does not know the record by.
-    const tags = [entityTag(model)]
-    for (const key of linkKeys(info)) {
-      const values = keyValuesFromWhere(info, key, where)
-      if (values !== undefined) tags.push(linkTag(model, rel.field, key.fields, values))
-      tags.push(linkKeyTag(model, rel.field, key.fields))
-    }
-    watch.set(rel.field, tags)
+    watch.set(rel.field, linkWatch(info, rel, where))
   }
   return { args: { where, select }, watch }
+}
+
+/**
+ * The tags every change of the links on `rel` of the record `where` names bumps: a change names
+ * the record by a key `where` names it by, or bumps the fallback of a key it does not know it by.
+ */
+export function linkWatch(info: ModelInfo, rel: RelationInfo, where: Record<string, unknown>): string[] {
+  const tags = [entityTag(info.name)]
+  for (const key of linkKeys(info)) {
+    const values = keyValuesFromWhere(info, key, where)
+    if (values !== undefined) tags.push(linkTag(info.name, rel.field, key.fields, values))
+    tags.push(linkKeyTag(info.name, rel.field, key.fields))
+  }
+  return tags
 }
 
 /**

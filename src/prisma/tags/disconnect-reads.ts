@@ -7,9 +7,8 @@
  * has committed keeps every disconnect.
  */
 import type { DataModel, ModelInfo, RelationInfo, TrackedKey } from '../schema/datamodel.ts'
-import type { DeleteRead } from './deleted-links.ts'
+import { type DeleteRead, linkWatch } from './deleted-links.ts'
 import { isObject, keyValuesFromWhere, linkKeys, recordLevel } from './record-identity.ts'
-import { entityTag, linkKeyTag, linkTag } from './vocabulary.ts'
 
 type Args = Record<string, unknown>
 
@@ -56,14 +55,7 @@ export function disconnectRead(dm: DataModel, model: string, args: unknown): Del
     const field = key.fields[0] as string
     const values = items.map((item) => (keyValuesFromWhere(dm.model(rel.target) as ModelInfo, key, item) ?? [])[0])
     select[rel.field] = { where: { [field]: { in: values } }, select: { [field]: true } }
-    // As a delete watches its links: by the keys the update names the record by, and the fallbacks.
-    const tags = [entityTag(model)]
-    for (const own of linkKeys(info)) {
-      const ownValues = keyValuesFromWhere(info, own, where)
-      if (ownValues !== undefined) tags.push(linkTag(model, rel.field, own.fields, ownValues))
-      tags.push(linkKeyTag(model, rel.field, own.fields))
-    }
-    watch.set(rel.field, tags)
+    watch.set(rel.field, linkWatch(info, rel, where))
   }
   return { args: { where, select }, watch }
 }

@@ -1,6 +1,6 @@
 import { AsyncResource } from 'node:async_hooks'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { cachedInstance } from '../../support/cached.ts'
+import { cachedInstance, type Instance } from '../../support/cached.ts'
 import { type AnyPrisma, providers, Testbed } from '../../support/factory.ts'
 import { RedisServer } from '../../support/redis-server.ts'
 import { type Pair, pair, type World } from './support.ts'
@@ -31,6 +31,17 @@ const afterArticleRead = (then: () => Promise<void> | undefined) => (base: AnyPr
       },
     },
   }) as unknown as AnyPrisma
+
+/** Resolves when `reader` hears another instance's write of this operation over the bus. */
+const heardFrom = (reader: Instance, operation: string) =>
+  new Promise<void>((resolve) => {
+    const listener = (message: { cause?: { operation?: string } }) => {
+      if (message.cause?.operation !== operation) return
+      reader.events.off('bus', listener)
+      resolve()
+    }
+    reader.events.on('bus', listener)
+  })
 
 describe.each(providers)('deletes that read their links first on %s', (provider) => {
   let p: Pair
@@ -157,15 +168,7 @@ describe.each(providers)('deletes that read their links first on %s', (provider)
     const favorites = (db: AnyPrisma) =>
       db.article.findUnique({ where: { slug: w.articles[0]!.slug }, include: { favoritedBy: true } })
     const onReader = reader.prisma as unknown as AnyPrisma
-    const heard = (operation: string) =>
-      new Promise<void>((resolve) => {
-        const listener = (message: { cause?: { operation?: string } }) => {
-          if (message.cause?.operation !== operation) return
-          reader.events.off('bus', listener)
-          resolve()
-        }
-        reader.events.on('bus', listener)
-      })
+    const heard = (operation: string) => heardFrom(reader, operation)
     between = async () => {
       between = undefined
       // Another instance makes member 2 favorite article 0; the reader caches the article with it.
@@ -205,16 +208,7 @@ describe.each(providers)('deletes that read their links first on %s', (provider)
   async function race(meanwhile: (other: AnyPrisma) => Promise<unknown>, read: (db: AnyPrisma) => Promise<unknown>) {
     const reader = p.a
     let between: (() => Promise<void>) | undefined
-    /** Resolves when the reader hears another instance's write of this operation. */
-    const heard = (operation: string) =>
-      new Promise<void>((resolve) => {
-        const listener = (message: { cause?: { operation?: string } }) => {
-          if (message.cause?.operation !== operation) return
-          reader.events.off('bus', listener)
-          resolve()
-        }
-        reader.events.on('bus', listener)
-      })
+    const heard = (operation: string) => heardFrom(reader, operation)
     const deleter = await cachedInstance(bed, provider, { auto: true }, { under: afterArticleRead(() => between?.()) })
     const onReader = reader.prisma as unknown as AnyPrisma
     between = async () => {

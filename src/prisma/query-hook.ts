@@ -31,11 +31,14 @@ export interface QueryHookSetup {
   readonly chainReads: ChainReads
   /**
    * Runs a write's lookup on the database, uncached: `findMany` for tags/write-lookups.ts, and
-   * `findUnique` for the read a delete makes first (tags/deleted-links.ts). Without it, writes
-   * invalidate the fallbacks.
+   * `findUnique` for the read a delete or a disconnect makes first (tags/deleted-links.ts,
+   * tags/disconnect-reads.ts). Without it, writes invalidate the fallbacks.
    */
   readonly lookup?: (model: string, operation: 'findMany' | 'findUnique', args: unknown) => Promise<unknown>
-  /** Tells a delete whether the links it read changed before it committed; without it, deletes read nothing. */
+  /**
+   * Tells a write that read first whether what it read changed before it committed; without it,
+   * writes read nothing first.
+   */
   readonly witness?: VersionWitness
 }
 
